@@ -108,6 +108,7 @@ impl Pointer {
         Self(s)
     }
 
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -11,7 +11,7 @@ mod epc_urn;
 use std::fmt;
 
 pub use chars::check_digit;
-pub(crate) use chars::{cpid_dl_chars, dl_chars, encode_for_dl, epc_chars};
+pub(crate) use chars::{cpid_dl_chars, dl_chars};
 
 /// The canonical Digital Link domain.
 pub const CANONICAL_DL_ORIGIN: &str = "https://id.gs1.org";
