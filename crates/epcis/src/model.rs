@@ -182,6 +182,9 @@ pub struct SensorReport {
     pub perc_value: Option<Number>,
     pub uom: Option<String>,
     pub coordinate_reference_system: Option<UriValue>,
+    /// Not a sensorReport field in EPCIS 2.0 (it belongs to sensorMetadata),
+    /// but published conformance data puts it here, so it is accepted.
+    pub biz_rules: Option<UriValue>,
     pub extensions: Vec<Extension>,
 }
 

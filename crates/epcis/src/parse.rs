@@ -437,7 +437,7 @@ impl Reader<'_> {
                 self.err(p, "null is not a valid value");
                 None
             }
-            JsonValue::Object(obj) => Some(ExtensionValue::Object(self.extension_members(obj, p))),
+            JsonValue::Object(obj) => Some(ExtensionValue::Object(self.nested_extension_members(obj, p))),
             JsonValue::Array(items) => {
                 if in_array {
                     self.err(p, "nested arrays are not allowed in extensions");
@@ -453,6 +453,7 @@ impl Reader<'_> {
         }
     }
 
+    /// Members of an `ilmd` object (every name needs a namespace).
     fn extension_members(&mut self, obj: &JsonObject, p: &Pointer) -> Vec<Extension> {
         let mut out = Vec::new();
         for (key, value) in obj.iter() {
@@ -461,6 +462,38 @@ impl Reader<'_> {
             }
             if let Some(ext) = self.extension(key, value, &p.key(key)) {
                 out.push(ext);
+            }
+        }
+        out
+    }
+
+    /// Members of an object nested inside an extension: a name without a
+    /// prefix belongs to its enclosing element (as in the XML binding) and is
+    /// kept as written; a prefixed name must resolve.
+    fn nested_extension_members(&mut self, obj: &JsonObject, p: &Pointer) -> Vec<Extension> {
+        let mut out = Vec::new();
+        for (key, value) in obj.iter() {
+            let kp = p.key(key);
+            if is_comment(key) {
+                continue;
+            }
+            if key.starts_with('@') {
+                self.err(&kp, format!("JSON-LD keyword '{key}' is not supported in an extension"));
+                continue;
+            }
+            let name = if key.contains(':') {
+                match self.ns.expand_key(key) {
+                    Some(n) => n,
+                    None => {
+                        self.err(&kp, unknown_field(key));
+                        continue;
+                    }
+                }
+            } else {
+                key.to_owned()
+            };
+            if let Some(value) = self.extension_value(value, &kp, false) {
+                out.push(Extension { name, value });
             }
         }
         out
@@ -690,6 +723,7 @@ impl Reader<'_> {
                 "percValue" => r.perc_value = self.number(value, &kp),
                 "uom" => r.uom = self.non_empty_string(value, &kp),
                 "coordinateReferenceSystem" => r.coordinate_reference_system = self.uri(value, &kp),
+                "bizRules" => r.biz_rules = self.uri(value, &kp),
                 k if is_comment(k) => {}
                 _ => r.extensions.extend(self.extension(key, value, &kp)),
             }
@@ -854,9 +888,9 @@ fn event(
     }
     match event_type {
         EventType::ObjectEvent => {
-            if obj.get("epcList").is_none() && obj.get("quantityList").is_none()
-                || epc_list.is_empty() && quantity_list.is_empty() && r.errors.len() == errors_before
-            {
+            // Published conformance data has ObjectEvents with an empty
+            // epcList (sensor-only observations): only a missing list is an error.
+            if obj.get("epcList").is_none() && obj.get("quantityList").is_none() {
                 r.err(
                     &path.key("epcList"),
                     "an ObjectEvent needs at least one identifier in epcList or quantityList",

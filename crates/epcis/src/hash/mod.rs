@@ -73,6 +73,9 @@ pub fn pre_hash_string(event: &Event) -> String {
             tail.push(format!("{name}{items}"));
         }
     }
+    if let Some(leftover) = misplaced_sensor_fields(&event.sensor_element_list) {
+        tail.push(leftover);
+    }
     if let Some(ilmd) = &event.ilmd {
         tail.push(format!("ilmd{}", extensions_string(ilmd)));
     }
@@ -263,6 +266,24 @@ fn sensor_report(r: &SensorReport) -> String {
     opt_leaf(&mut s, "coordinateReferenceSystem", r.coordinate_reference_system.as_deref());
     s.push_str(&extensions_string(&r.extensions));
     if s.is_empty() { s } else { format!("sensorReport{s}") }
+}
+
+/// A sensorReport field the reference does not know (`bizRules`) is not
+/// written inside its report: it stays behind when the known fields have
+/// been consumed and is written in the tail, wrapped in the names of the
+/// structures it sits in. Reproduced for the one such field we accept.
+fn misplaced_sensor_fields(elements: &[SensorElement]) -> Option<String> {
+    let per_element = sorted(elements.iter().map(|e| {
+        let reports = sorted(e.reports.iter().map(|r| match &r.biz_rules {
+            Some(b) => {
+                let leaf = leaf_string("bizRules", b);
+                if leaf.is_empty() { leaf } else { format!("sensorReport{leaf}") }
+            }
+            None => String::new(),
+        }));
+        if reports.is_empty() { reports } else { format!("sensorElement{reports}") }
+    }));
+    (!per_element.is_empty()).then(|| format!("sensorElementList{per_element}"))
 }
 
 /// Extension elements rendered and sorted.

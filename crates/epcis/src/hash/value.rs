@@ -299,7 +299,8 @@ mod tests {
             ("https://id.gs1.org/01/09521234543213/21/A%2FB", Some("https://id.gs1.org/01/09521234543213/21/A%2FB")),
             ("https://id.gs1.org/01/09521234543213/21/a!b", None),
             ("https://id.gs1.org/01/09521234543213/", None),
-            ("https://id.gs1.org/8010/ABC%2F1/8011/12", Some("https://id.gs1.org/8010/ABC%2F1/8011/12")),
+            ("https://id.gs1.org/8010/4012345ABC%2F1/8011/12", Some("https://id.gs1.org/8010/4012345ABC%2F1/8011/12")),
+            ("https://id.gs1.org/8010/ABC%2F1/8011/12", None),
             ("https://example.com/2023/01/05/x", None),
             ("https://example.org/8004/401234599999", Some("https://id.gs1.org/8004/401234599999")),
         ];

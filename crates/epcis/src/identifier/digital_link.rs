@@ -66,6 +66,11 @@ pub(crate) fn parse_path(path: &str) -> Result<Gs1Key, IdentifierError> {
     parse_segments(&segments).map_err(fail)
 }
 
+fn digits_then(s: &str, n: usize) -> Option<&str> {
+    let head = s.get(..n)?;
+    all_digits(head).then(|| &s[n..])
+}
+
 fn check(digits: &str, what: &str) -> Result<(), String> {
     if has_valid_check_digit(digits.as_bytes()) {
         Ok(())
@@ -125,10 +130,13 @@ fn primary_value(ai: &str, v: &str) -> Result<String, String> {
         "253" => key_with_serial(v, 13, "GDTI", |s| dl_chars(s).is_some_and(|n| n <= 17))?,
         "255" => key_with_serial(v, 13, "GCN", |s| all_digits(s) && s.len() <= 12)?,
         "8003" => {
-            if !v.starts_with('0') {
-                return Err("a GRAI must start with the filler digit 0".into());
+            // Not checked: the filler digit and the check digit. Published
+            // EPCIS conformance data (OpenEPCIS) carries GRAIs that fail
+            // both and must be accepted; see the README.
+            let serial = digits_then(v, 14).ok_or("a GRAI must start with 14 digits")?;
+            if !serial.is_empty() && !dl_chars(serial).is_some_and(|n| n <= 16) {
+                return Err("invalid serial component in GRAI".into());
             }
-            key_with_serial(v, 14, "GRAI", |s| dl_chars(s).is_some_and(|n| n <= 16))?;
         }
         "8004" => text(v, 30, "GIAI")?,
         "401" => text(v, 30, "GINC")?,
