@@ -78,7 +78,11 @@ const INVALID: &[(&str, &[&str])] = &[
     ("ObjectEvent_with_unknown_field_in_quantityList.json", &["/epcisBody/eventList/0/quantityList/0/weight"]),
     (
         "ObjectEvent_without_action_and_eventTime.json",
-        &["/epcisBody/eventList/0/eventTime", "/epcisBody/eventList/0/action"],
+        &[
+            "/epcisBody/eventList/0/eventTime",
+            "/epcisBody/eventList/0/eventTimeZoneOffset",
+            "/epcisBody/eventList/0/action",
+        ],
     ),
     ("ObjectEvent_without_identifier_list.json", &["/epcisBody/eventList/0/epcList"]),
 ];
