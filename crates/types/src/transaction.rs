@@ -1,0 +1,373 @@
+//! Signed transactions: the only way anything enters the chain.
+//!
+//! A transaction carries the chain id, the sender's key, the sender's next
+//! nonce and a payload, signed by the sender over all of those. The id of a
+//! transaction is the SHA-256 of its signed content (not of the signature), so
+//! the id is known before signing and cannot be changed by re-signing.
+
+use crate::{Digest, PublicKey, Signature, hash};
+
+use bytes::BufMut;
+use commonware_codec::{Buf, 
+    DecodeExt, Encode, EncodeSize, Error as CodecError, RangeCfg, Read, ReadExt, Write,
+};
+use commonware_cryptography::{Signer, Verifier, ed25519};
+
+/// Namespace prepended to every transaction signature so a signature made for
+/// tracechain transactions cannot be replayed in any other signing context.
+pub const TX_NAMESPACE: &[u8] = b"tracechain/tx/v1";
+
+/// Largest encoded transaction accepted anywhere (API, gossip, blocks).
+pub const MAX_TX_BYTES: usize = 64 * 1024;
+/// Longest chain id.
+pub const MAX_CHAIN_ID_BYTES: usize = 64;
+/// Longest account name.
+pub const MAX_ACCOUNT_NAME_BYTES: usize = 64;
+/// Longest note label.
+pub const MAX_NOTE_LABEL_BYTES: usize = 256;
+
+/// What a transaction asks the chain to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// Bind a human-readable account name to the sender's key.
+    RegisterAccount { name: String },
+    /// Anchor a 32-byte hash (e.g. a file's SHA-256) with a short label.
+    Note { hash: Digest, label: String },
+}
+
+impl Payload {
+    const TAG_REGISTER_ACCOUNT: u8 = 0;
+    const TAG_NOTE: u8 = 1;
+
+    /// A short stable name for the payload kind (API and metrics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::RegisterAccount { .. } => "register_account",
+            Payload::Note { .. } => "note",
+        }
+    }
+}
+
+impl Write for Payload {
+    fn write(&self, buf: &mut impl BufMut) {
+        match self {
+            Payload::RegisterAccount { name } => {
+                Self::TAG_REGISTER_ACCOUNT.write(buf);
+                name.as_bytes().write(buf);
+            }
+            Payload::Note { hash, label } => {
+                Self::TAG_NOTE.write(buf);
+                hash.write(buf);
+                label.as_bytes().write(buf);
+            }
+        }
+    }
+}
+
+impl EncodeSize for Payload {
+    fn encode_size(&self) -> usize {
+        1 + match self {
+            Payload::RegisterAccount { name } => name.as_bytes().encode_size(),
+            Payload::Note { hash, label } => hash.encode_size() + label.as_bytes().encode_size(),
+        }
+    }
+}
+
+impl Read for Payload {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
+        match u8::read(buf)? {
+            Self::TAG_REGISTER_ACCOUNT => Ok(Payload::RegisterAccount {
+                name: read_string(buf, MAX_ACCOUNT_NAME_BYTES, "account name")?,
+            }),
+            Self::TAG_NOTE => Ok(Payload::Note {
+                hash: Digest::read(buf)?,
+                label: read_string(buf, MAX_NOTE_LABEL_BYTES, "note label")?,
+            }),
+            other => Err(CodecError::InvalidEnum(other)),
+        }
+    }
+}
+
+/// Reads a length-prefixed UTF-8 string of at most `max` bytes.
+pub(crate) fn read_string(
+    buf: &mut impl Buf,
+    max: usize,
+    what: &'static str,
+) -> Result<String, CodecError> {
+    let bytes = Vec::<u8>::read_cfg(buf, &(RangeCfg::new(0..=max), ()))?;
+    String::from_utf8(bytes).map_err(|_| CodecError::Invalid(what, "not valid UTF-8"))
+}
+
+/// The signed content of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsignedTransaction {
+    pub chain_id: String,
+    pub sender: PublicKey,
+    pub nonce: u64,
+    pub payload: Payload,
+}
+
+impl UnsignedTransaction {
+    /// The transaction id: SHA-256 of the canonical encoding of the signed content.
+    pub fn id(&self) -> Digest {
+        hash(&self.encode())
+    }
+
+    /// Signs with `key`, which must be the sender's key.
+    pub fn sign(self, key: &ed25519::PrivateKey) -> Transaction {
+        let signature = key.sign(TX_NAMESPACE, &self.encode());
+        let id = self.id();
+        Transaction {
+            body: self,
+            signature,
+            id,
+        }
+    }
+}
+
+impl Write for UnsignedTransaction {
+    fn write(&self, buf: &mut impl BufMut) {
+        self.chain_id.as_bytes().write(buf);
+        self.sender.write(buf);
+        self.nonce.write(buf);
+        self.payload.write(buf);
+    }
+}
+
+impl EncodeSize for UnsignedTransaction {
+    fn encode_size(&self) -> usize {
+        self.chain_id.as_bytes().encode_size()
+            + self.sender.encode_size()
+            + self.nonce.encode_size()
+            + self.payload.encode_size()
+    }
+}
+
+impl Read for UnsignedTransaction {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
+        Ok(Self {
+            chain_id: read_string(buf, MAX_CHAIN_ID_BYTES, "chain id")?,
+            sender: PublicKey::read(buf)?,
+            nonce: u64::read(buf)?,
+            payload: Payload::read(buf)?,
+        })
+    }
+}
+
+/// A transaction with its sender's signature.
+///
+/// The id is computed once at construction (decode or sign) because every
+/// stage (mempool, block, receipts, API) keys on it.
+#[derive(Clone, Debug)]
+pub struct Transaction {
+    body: UnsignedTransaction,
+    signature: Signature,
+    id: Digest,
+}
+
+impl PartialEq for Transaction {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.signature == other.signature
+    }
+}
+impl Eq for Transaction {}
+
+impl Transaction {
+    pub fn body(&self) -> &UnsignedTransaction {
+        &self.body
+    }
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    pub fn id(&self) -> Digest {
+        self.id
+    }
+    pub fn sender(&self) -> &PublicKey {
+        &self.body.sender
+    }
+    pub fn nonce(&self) -> u64 {
+        self.body.nonce
+    }
+    pub fn chain_id(&self) -> &str {
+        &self.body.chain_id
+    }
+    pub fn payload(&self) -> &Payload {
+        &self.body.payload
+    }
+
+    /// Checks the signature alone (one at a time; see `verify_batch` for many).
+    pub fn verify_signature(&self) -> bool {
+        self.body
+            .sender
+            .verify(TX_NAMESPACE, &self.body.encode(), &self.signature)
+    }
+
+    /// Decodes a transaction from untrusted bytes, enforcing the size limit
+    /// before anything else.
+    pub fn decode_untrusted(bytes: &[u8]) -> Result<Self, CodecError> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(CodecError::InvalidLength(bytes.len()));
+        }
+        Self::decode(commonware_codec::Copying(bytes))
+    }
+
+    /// Replaces the signature (tests of rejection paths need a forged one).
+    pub fn with_signature(mut self, signature: Signature) -> Self {
+        self.signature = signature;
+        self
+    }
+}
+
+impl Write for Transaction {
+    fn write(&self, buf: &mut impl BufMut) {
+        self.body.write(buf);
+        self.signature.write(buf);
+    }
+}
+
+impl EncodeSize for Transaction {
+    fn encode_size(&self) -> usize {
+        self.body.encode_size() + self.signature.encode_size()
+    }
+}
+
+impl Read for Transaction {
+    type Cfg = ();
+
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
+        let body = UnsignedTransaction::read(buf)?;
+        let signature = Signature::read(buf)?;
+        let id = body.id();
+        Ok(Self {
+            body,
+            signature,
+            id,
+        })
+    }
+}
+
+/// Verifies many transaction signatures at once (ed25519 batch verification).
+///
+/// Returns the indices of transactions whose signature is invalid; empty when
+/// all are valid. Falls back to one-by-one checks only when the batch fails,
+/// so the common all-valid case costs one batch verification.
+pub fn verify_batch(txs: &[&Transaction], rng: &mut impl rand_core::CryptoRng) -> Vec<usize> {
+    use commonware_cryptography::{BatchEntry, BatchVerifier};
+    if txs.is_empty() {
+        return Vec::new();
+    }
+    let messages: Vec<bytes::Bytes> = txs.iter().map(|tx| tx.body.encode()).collect();
+    let ok = PublicKey::verify_batch(
+        rng,
+        &messages,
+        |i, message| BatchEntry {
+            namespace: TX_NAMESPACE,
+            message,
+            public_key: &txs[i].body.sender,
+            signature: &txs[i].signature,
+        },
+        &commonware_parallel::Sequential,
+    );
+    if ok {
+        return Vec::new();
+    }
+    txs.iter()
+        .enumerate()
+        .filter(|(_, tx)| !tx.verify_signature())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_cryptography::Signer;
+
+    fn sample(nonce: u64) -> (ed25519::PrivateKey, Transaction) {
+        let key = ed25519::PrivateKey::from_seed(7);
+        let tx = UnsignedTransaction {
+            chain_id: "test-chain".into(),
+            sender: key.public_key(),
+            nonce,
+            payload: Payload::Note {
+                hash: hash(b"file"),
+                label: "invoice 42".into(),
+            },
+        }
+        .sign(&key);
+        (key, tx)
+    }
+
+    #[test]
+    fn roundtrip_keeps_id_and_signature() {
+        let (_, tx) = sample(3);
+        let bytes = tx.encode();
+        let decoded = Transaction::decode_untrusted(&bytes).unwrap();
+        assert_eq!(decoded, tx);
+        assert_eq!(decoded.id(), tx.id());
+        assert!(decoded.verify_signature());
+    }
+
+    #[test]
+    fn any_flipped_byte_breaks_signature_or_decoding() {
+        let (_, tx) = sample(1);
+        let bytes = tx.encode().to_vec();
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            if let Ok(decoded) = Transaction::decode_untrusted(&bad) {
+                assert!(!decoded.verify_signature(), "flip at byte {i} still verified");
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_input_is_rejected_before_decoding() {
+        let bytes = vec![0u8; MAX_TX_BYTES + 1];
+        assert!(matches!(
+            Transaction::decode_untrusted(&bytes),
+            Err(CodecError::InvalidLength(_))
+        ));
+    }
+
+    #[test]
+    fn overlong_label_is_rejected() {
+        let key = ed25519::PrivateKey::from_seed(1);
+        let tx = UnsignedTransaction {
+            chain_id: "c".into(),
+            sender: key.public_key(),
+            nonce: 0,
+            payload: Payload::Note {
+                hash: hash(b"x"),
+                label: "x".repeat(MAX_NOTE_LABEL_BYTES + 1),
+            },
+        }
+        .sign(&key);
+        assert!(Transaction::decode_untrusted(&tx.encode()).is_err());
+    }
+
+    #[test]
+    fn batch_verification_finds_the_forgery() {
+        let txs: Vec<Transaction> = (0..8).map(|n| sample(n).1).collect();
+        let forged = txs[5].clone().with_signature(txs[4].signature().clone());
+        let mut all: Vec<&Transaction> = txs.iter().collect();
+        assert!(verify_batch(&all, &mut rand_chacha_rng()).is_empty());
+        all[5] = &forged;
+        assert_eq!(verify_batch(&all, &mut rand_chacha_rng()), vec![5]);
+    }
+
+    fn rand_chacha_rng() -> impl rand_core::CryptoRng {
+        commonware_utils::test_rng()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decoding_random_bytes_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = Transaction::decode_untrusted(&bytes);
+        }
+    }
+}
