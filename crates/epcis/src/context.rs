@@ -55,7 +55,12 @@ impl Namespaces {
 
     /// Add the declarations of an `@context` value (a URL, an object of
     /// prefix definitions, or an array of those).
-    pub(crate) fn add_context(&mut self, ctx: &JsonValue, path: &Pointer, errors: &mut Vec<EpcisError>) {
+    pub(crate) fn add_context(
+        &mut self,
+        ctx: &JsonValue,
+        path: &Pointer,
+        errors: &mut Vec<EpcisError>,
+    ) {
         match ctx {
             JsonValue::String(url) => {
                 if url.contains("epcis-context") {
@@ -65,7 +70,10 @@ impl Namespaces {
             JsonValue::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if matches!(item, JsonValue::Array(_)) {
-                        errors.push(path.index(i).error("a nested array is not a valid @context entry"));
+                        errors.push(
+                            path.index(i)
+                                .error("a nested array is not a valid @context entry"),
+                        );
                     } else {
                         self.add_context(item, &path.index(i), errors);
                     }
@@ -112,11 +120,10 @@ impl Namespaces {
     /// anything else is returned unchanged (as the reference does for every
     /// value).
     pub fn expand_value<'a>(&self, value: &'a str) -> Cow<'a, str> {
-        if let Some((prefix, rest)) = value.split_once(':') {
-            if let Some(iri) = self.resolve(prefix) {
+        if let Some((prefix, rest)) = value.split_once(':')
+            && let Some(iri) = self.resolve(prefix) {
                 return Cow::Owned(format!("{iri}{rest}"));
             }
-        }
         Cow::Borrowed(value)
     }
 
@@ -131,7 +138,8 @@ impl Namespaces {
             }
             return Some(format!("{{{iri}}}{local}"));
         }
-        let absolute = crate::uri::is_absolute_uri(key) && (local.starts_with("//") || prefix == "urn");
+        let absolute =
+            crate::uri::is_absolute_uri(key) && (local.starts_with("//") || prefix == "urn");
         absolute.then(|| key.to_owned())
     }
 }
@@ -168,7 +176,10 @@ mod tests {
             ns.expand_key("https://example.com/ns#x").as_deref(),
             Some("https://example.com/ns#x")
         );
-        assert_eq!(ns.expand_value("gs1:Temperature"), "https://gs1.org/voc/Temperature");
+        assert_eq!(
+            ns.expand_value("gs1:Temperature"),
+            "https://gs1.org/voc/Temperature"
+        );
         assert_eq!(ns.expand_value("urn:epc:id:x"), "urn:epc:id:x");
     }
 

@@ -487,7 +487,17 @@ mod tests {
     #[test]
     fn rejects_malformed_input() {
         for bad in [
-            "", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "tru", "{} x", "{'a':1}", "1e",
+            "",
+            "{",
+            "[1,]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            "-",
+            "tru",
+            "{} x",
+            "{'a':1}",
+            "1e",
         ] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");
         }
@@ -508,7 +518,13 @@ mod tests {
     fn object_spans_cover_the_object_text() {
         let src = r#"{"list": [ {"x": 1} ]}"#;
         let v = parse(src).unwrap();
-        let inner = v.as_object().unwrap().get("list").unwrap().as_array().unwrap()[0]
+        let inner = v
+            .as_object()
+            .unwrap()
+            .get("list")
+            .unwrap()
+            .as_array()
+            .unwrap()[0]
             .as_object()
             .unwrap();
         assert_eq!(&src[inner.span.clone()], r#"{"x": 1}"#);

@@ -297,7 +297,8 @@ impl Event {
                         other => items.push(other),
                     }
                 }
-                obj.members.push(("@context".to_owned(), JsonValue::Array(items)));
+                obj.members
+                    .push(("@context".to_owned(), JsonValue::Array(items)));
                 JsonValue::Object(obj).write_canonical(&mut out);
             }
         }
@@ -342,8 +343,16 @@ impl Event {
             out.push((R::BizLocation, &l.id.id));
         }
         out.extend(self.source_list.iter().map(|s| (R::Source, &s.id.id)));
-        out.extend(self.destination_list.iter().map(|d| (R::Destination, &d.id.id)));
-        out.extend(self.biz_transaction_list.iter().map(|b| (R::BizTransaction, &b.id.id)));
+        out.extend(
+            self.destination_list
+                .iter()
+                .map(|d| (R::Destination, &d.id.id)),
+        );
+        out.extend(
+            self.biz_transaction_list
+                .iter()
+                .map(|b| (R::BizTransaction, &b.id.id)),
+        );
         out
     }
 }

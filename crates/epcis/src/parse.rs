@@ -85,7 +85,11 @@ pub fn parse_capture(input: &str) -> Result<Capture, EpcisErrors> {
 
 fn read_json(input: &str) -> Result<JsonValue, EpcisErrors> {
     json::parse(input).map_err(|e| {
-        EpcisError::new(e.path, format!("invalid JSON at byte {}: {}", e.offset, e.reason)).into()
+        EpcisError::new(
+            e.path,
+            format!("invalid JSON at byte {}: {}", e.offset, e.reason),
+        )
+        .into()
     })
 }
 
@@ -123,7 +127,10 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
             Some(DocumentType::EpcisQueryDocument)
         }
         Some(_) => {
-            errors.push(root.key("type").error("type must be EPCISDocument or EPCISQueryDocument"));
+            errors.push(
+                root.key("type")
+                    .error("type must be EPCISDocument or EPCISQueryDocument"),
+            );
             None
         }
         None => {
@@ -175,7 +182,10 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
                         events.push(e);
                     }
                 }
-                other => errors.push(p.error(format!("an event must be an object, not {}", other.type_name()))),
+                other => errors.push(p.error(format!(
+                    "an event must be an object, not {}",
+                    other.type_name()
+                ))),
             }
         }
     }
@@ -214,7 +224,11 @@ fn body_events(
         (body, path.clone())
     };
     let list_path = container_path.key("eventList");
-    match container.members.into_iter().find(|(k, _)| k == "eventList") {
+    match container
+        .members
+        .into_iter()
+        .find(|(k, _)| k == "eventList")
+    {
         Some((_, JsonValue::Array(items))) => Some((items, list_path)),
         Some(_) => {
             errors.push(list_path.error("eventList must be an array"));
@@ -268,7 +282,11 @@ fn string<'v>(v: &'v JsonValue, p: &Pointer, errors: &mut Vec<EpcisError>) -> Op
     }
 }
 
-fn object<'v>(v: &'v JsonValue, p: &Pointer, errors: &mut Vec<EpcisError>) -> Option<&'v JsonObject> {
+fn object<'v>(
+    v: &'v JsonValue,
+    p: &Pointer,
+    errors: &mut Vec<EpcisError>,
+) -> Option<&'v JsonObject> {
     match v {
         JsonValue::Object(o) => Some(o),
         other => {
@@ -278,7 +296,11 @@ fn object<'v>(v: &'v JsonValue, p: &Pointer, errors: &mut Vec<EpcisError>) -> Op
     }
 }
 
-fn array<'v>(v: &'v JsonValue, p: &Pointer, errors: &mut Vec<EpcisError>) -> Option<&'v [JsonValue]> {
+fn array<'v>(
+    v: &'v JsonValue,
+    p: &Pointer,
+    errors: &mut Vec<EpcisError>,
+) -> Option<&'v [JsonValue]> {
     match v {
         JsonValue::Array(a) => Some(a),
         other => {
@@ -290,7 +312,9 @@ fn array<'v>(v: &'v JsonValue, p: &Pointer, errors: &mut Vec<EpcisError>) -> Opt
 
 fn timestamp(v: &JsonValue, p: &Pointer, errors: &mut Vec<EpcisError>) -> Option<Timestamp> {
     let s = string(v, p, errors)?;
-    Timestamp::parse(s).map_err(|e| errors.push(p.error(e.0))).ok()
+    Timestamp::parse(s)
+        .map_err(|e| errors.push(p.error(e.0)))
+        .ok()
 }
 
 fn number(v: &JsonValue, p: &Pointer, errors: &mut Vec<EpcisError>) -> Option<Number> {
@@ -341,7 +365,12 @@ impl Reader<'_> {
         }
     }
 
-    fn vocab(&mut self, kind: VocabularyKind, v: &JsonValue, p: &Pointer) -> Option<VocabularyValue> {
+    fn vocab(
+        &mut self,
+        kind: VocabularyKind,
+        v: &JsonValue,
+        p: &Pointer,
+    ) -> Option<VocabularyValue> {
         let s = self.string(v, p)?;
         let expanded = self.ns.expand_value(s);
         vocabulary::resolve(kind, &expanded)
@@ -395,7 +424,10 @@ impl Reader<'_> {
                 self.err(&ip.key("epcClass"), "missing epcClass");
             }
             if uom.is_some() && obj.get("quantity").is_none() {
-                self.err(&ip.key("quantity"), "a quantity element with uom needs a quantity");
+                self.err(
+                    &ip.key("quantity"),
+                    "a quantity element with uom needs a quantity",
+                );
             }
             if let Some(epc_class) = epc_class {
                 out.push(QuantityElement {
@@ -428,16 +460,25 @@ impl Reader<'_> {
         Some(Extension { name, value })
     }
 
-    fn extension_value(&mut self, v: &JsonValue, p: &Pointer, in_array: bool) -> Option<ExtensionValue> {
+    fn extension_value(
+        &mut self,
+        v: &JsonValue,
+        p: &Pointer,
+        in_array: bool,
+    ) -> Option<ExtensionValue> {
         match v {
-            JsonValue::String(s) => Some(ExtensionValue::Text(self.ns.expand_value(s).into_owned())),
+            JsonValue::String(s) => {
+                Some(ExtensionValue::Text(self.ns.expand_value(s).into_owned()))
+            }
             JsonValue::Number(n) => Some(ExtensionValue::Number(Number(n.clone()))),
             JsonValue::Bool(b) => Some(ExtensionValue::Bool(*b)),
             JsonValue::Null => {
                 self.err(p, "null is not a valid value");
                 None
             }
-            JsonValue::Object(obj) => Some(ExtensionValue::Object(self.nested_extension_members(obj, p))),
+            JsonValue::Object(obj) => Some(ExtensionValue::Object(
+                self.nested_extension_members(obj, p),
+            )),
             JsonValue::Array(items) => {
                 if in_array {
                     self.err(p, "nested arrays are not allowed in extensions");
@@ -478,7 +519,10 @@ impl Reader<'_> {
                 continue;
             }
             if key.starts_with('@') {
-                self.err(&kp, format!("JSON-LD keyword '{key}' is not supported in an extension"));
+                self.err(
+                    &kp,
+                    format!("JSON-LD keyword '{key}' is not supported in an extension"),
+                );
                 continue;
             }
             let name = if key.contains(':') {
@@ -514,12 +558,19 @@ impl Reader<'_> {
         if obj.get("id").is_none() {
             self.err(&p.key("id"), "missing id");
         }
-        Some(Location { id: id?, extensions })
+        Some(Location {
+            id: id?,
+            extensions,
+        })
     }
 
     fn biz_transactions(&mut self, v: &JsonValue, p: &Pointer) -> Vec<BizTransaction> {
         let mut out = Vec::new();
-        for (i, item) in array(v, p, self.errors).unwrap_or_default().iter().enumerate() {
+        for (i, item) in array(v, p, self.errors)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let ip = p.index(i);
             let Some(obj) = object(item, &ip, self.errors) else {
                 continue;
@@ -532,7 +583,10 @@ impl Reader<'_> {
                     "bizTransaction" => id = self.identifier(value, &kp),
                     "type" => kind = self.vocab(VocabularyKind::BizTransactionType, value, &kp),
                     k if is_comment(k) => {}
-                    _ => self.err(&kp, format!("unknown field '{key}' in a business transaction")),
+                    _ => self.err(
+                        &kp,
+                        format!("unknown field '{key}' in a business transaction"),
+                    ),
                 }
             }
             if obj.get("bizTransaction").is_none() {
@@ -545,9 +599,18 @@ impl Reader<'_> {
         out
     }
 
-    fn sources_or_destinations(&mut self, v: &JsonValue, p: &Pointer, field: &str) -> Vec<SourceDestination> {
+    fn sources_or_destinations(
+        &mut self,
+        v: &JsonValue,
+        p: &Pointer,
+        field: &str,
+    ) -> Vec<SourceDestination> {
         let mut out = Vec::new();
-        for (i, item) in array(v, p, self.errors).unwrap_or_default().iter().enumerate() {
+        for (i, item) in array(v, p, self.errors)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let ip = p.index(i);
             let Some(obj) = object(item, &ip, self.errors) else {
                 continue;
@@ -576,7 +639,12 @@ impl Reader<'_> {
         out
     }
 
-    fn vocab_list(&mut self, kind: VocabularyKind, v: &JsonValue, p: &Pointer) -> Vec<VocabularyValue> {
+    fn vocab_list(
+        &mut self,
+        kind: VocabularyKind,
+        v: &JsonValue,
+        p: &Pointer,
+    ) -> Vec<VocabularyValue> {
         array(v, p, self.errors)
             .unwrap_or_default()
             .iter()
@@ -585,7 +653,11 @@ impl Reader<'_> {
             .collect()
     }
 
-    fn persistent_disposition(&mut self, v: &JsonValue, p: &Pointer) -> Option<PersistentDisposition> {
+    fn persistent_disposition(
+        &mut self,
+        v: &JsonValue,
+        p: &Pointer,
+    ) -> Option<PersistentDisposition> {
         let obj = object(v, p, self.errors)?;
         let mut pd = PersistentDisposition::default();
         for (key, value) in obj.iter() {
@@ -594,7 +666,10 @@ impl Reader<'_> {
                 "set" => pd.set = self.vocab_list(VocabularyKind::Disposition, value, &kp),
                 "unset" => pd.unset = self.vocab_list(VocabularyKind::Disposition, value, &kp),
                 k if is_comment(k) => {}
-                _ => self.err(&kp, format!("unknown field '{key}' in persistentDisposition")),
+                _ => self.err(
+                    &kp,
+                    format!("unknown field '{key}' in persistentDisposition"),
+                ),
             }
         }
         Some(pd)
@@ -612,7 +687,11 @@ impl Reader<'_> {
                 "declarationTime" => declaration_time = self.timestamp(value, &kp),
                 "reason" => reason = self.vocab(VocabularyKind::ErrorReason, value, &kp),
                 "correctiveEventIDs" => {
-                    for (i, item) in array(value, &kp, self.errors).unwrap_or_default().iter().enumerate() {
+                    for (i, item) in array(value, &kp, self.errors)
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                    {
                         corrective_event_ids.extend(self.uri(item, &kp.index(i)));
                     }
                 }
@@ -633,7 +712,11 @@ impl Reader<'_> {
 
     fn sensor_elements(&mut self, v: &JsonValue, p: &Pointer) -> Vec<SensorElement> {
         let mut out = Vec::new();
-        for (i, item) in array(v, p, self.errors).unwrap_or_default().iter().enumerate() {
+        for (i, item) in array(v, p, self.errors)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let ip = p.index(i);
             let Some(obj) = object(item, &ip, self.errors) else {
                 continue;
@@ -644,7 +727,11 @@ impl Reader<'_> {
                 match key {
                     "sensorMetadata" => element.metadata = self.sensor_metadata(value, &kp),
                     "sensorReport" => {
-                        for (j, r) in array(value, &kp, self.errors).unwrap_or_default().iter().enumerate() {
+                        for (j, r) in array(value, &kp, self.errors)
+                            .unwrap_or_default()
+                            .iter()
+                            .enumerate()
+                        {
                             element.reports.extend(self.sensor_report(r, &kp.index(j)));
                         }
                     }
@@ -687,8 +774,12 @@ impl Reader<'_> {
         for (key, value) in obj.iter() {
             let kp = p.key(key);
             match key {
-                "type" => r.measurement_type = self.vocab(VocabularyKind::MeasurementType, value, &kp),
-                "exception" => r.exception = self.vocab(VocabularyKind::SensorAlertType, value, &kp),
+                "type" => {
+                    r.measurement_type = self.vocab(VocabularyKind::MeasurementType, value, &kp)
+                }
+                "exception" => {
+                    r.exception = self.vocab(VocabularyKind::SensorAlertType, value, &kp)
+                }
                 "deviceID" => r.device_id = self.uri(value, &kp),
                 "deviceMetadata" => r.device_metadata = self.uri(value, &kp),
                 "rawData" => r.raw_data = self.uri(value, &kp),
@@ -699,7 +790,9 @@ impl Reader<'_> {
                 "value" => r.value = self.number(value, &kp),
                 "component" => r.component = self.vocab(VocabularyKind::Component, value, &kp),
                 "stringValue" => {
-                    r.string_value = self.string(value, &kp).map(|s| self.ns.expand_value(s).into_owned())
+                    r.string_value = self
+                        .string(value, &kp)
+                        .map(|s| self.ns.expand_value(s).into_owned())
                 }
                 "booleanValue" => match value {
                     JsonValue::Bool(b) => r.boolean_value = Some(*b),
@@ -710,7 +803,10 @@ impl Reader<'_> {
                         if s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
                             r.hex_binary_value = Some(s.to_owned());
                         } else {
-                            self.err(&kp, format!("'{s}' is not hexadecimal binary (pairs of hex digits)"));
+                            self.err(
+                                &kp,
+                                format!("'{s}' is not hexadecimal binary (pairs of hex digits)"),
+                            );
                         }
                     }
                 }
@@ -739,9 +835,8 @@ fn field_allowed(field: &str, t: EventType) -> bool {
         "epcList" | "quantityList" => matches!(t, ObjectEvent | TransactionEvent),
         "parentID" => matches!(t, AggregationEvent | TransactionEvent | AssociationEvent),
         "childEPCs" | "childQuantityList" => matches!(t, AggregationEvent | AssociationEvent),
-        "inputEPCList" | "inputQuantityList" | "outputEPCList" | "outputQuantityList" | "transformationID" => {
-            t == TransformationEvent
-        }
+        "inputEPCList" | "inputQuantityList" | "outputEPCList" | "outputQuantityList"
+        | "transformationID" => t == TransformationEvent,
         "action" => t != TransformationEvent,
         "ilmd" => matches!(t, ObjectEvent | TransformationEvent),
         _ => true,
@@ -779,7 +874,10 @@ fn event(
             }
         },
         Some(other) => {
-            errors.push(path.key("type").error(format!("must be a string, not {}", other.type_name())));
+            errors.push(
+                path.key("type")
+                    .error(format!("must be a string, not {}", other.type_name())),
+            );
             None
         }
         None => {
@@ -819,12 +917,11 @@ fn event(
 
     for (key, value) in obj.iter() {
         let p = path.key(key);
-        if let Some(t) = event_type {
-            if !field_allowed(key, t) {
+        if let Some(t) = event_type
+            && !field_allowed(key, t) {
                 r.err(&p, format!("field '{key}' is not part of an {t}"));
                 continue;
             }
-        }
         match key {
             "@context" | "type" => {}
             "eventTime" => event_time = r.timestamp(value, &p),
@@ -850,7 +947,10 @@ fn event(
                 if let Some(s) = r.string(value, &p) {
                     action = Action::from_name(s);
                     if action.is_none() {
-                        r.err(&p, format!("'{s}' is not an action (ADD, OBSERVE or DELETE)"));
+                        r.err(
+                            &p,
+                            format!("'{s}' is not an action (ADD, OBSERVE or DELETE)"),
+                        );
                     }
                 }
             }
@@ -862,7 +962,9 @@ fn event(
             "bizLocation" => biz_location = r.location(value, &p),
             "bizTransactionList" => biz_transaction_list = r.biz_transactions(value, &p),
             "sourceList" => source_list = r.sources_or_destinations(value, &p, "source"),
-            "destinationList" => destination_list = r.sources_or_destinations(value, &p, "destination"),
+            "destinationList" => {
+                destination_list = r.sources_or_destinations(value, &p, "destination")
+            }
             "sensorElementList" => sensor_element_list = r.sensor_elements(value, &p),
             "ilmd" => {
                 if let Some(o) = object(value, &p, r.errors) {
@@ -870,7 +972,10 @@ fn event(
                 }
             }
             k if is_comment(k) => {}
-            k if k.starts_with('@') => r.err(&p, format!("JSON-LD keyword '{key}' is not supported in an event")),
+            k if k.starts_with('@') => r.err(
+                &p,
+                format!("JSON-LD keyword '{key}' is not supported in an event"),
+            ),
             _ => extensions.extend(r.extension(key, value, &p)),
         }
     }
@@ -900,7 +1005,10 @@ fn event(
         EventType::AssociationEvent => required("parentID", parent_id.is_some(), &mut r),
         EventType::TransactionEvent => {
             if biz_transaction_list.is_empty() && obj.get("bizTransactionList").is_none() {
-                r.err(&path.key("bizTransactionList"), "a TransactionEvent needs a bizTransactionList");
+                r.err(
+                    &path.key("bizTransactionList"),
+                    "a TransactionEvent needs a bizTransactionList",
+                );
             }
         }
         EventType::TransformationEvent => {

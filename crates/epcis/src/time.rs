@@ -185,7 +185,7 @@ fn digits(b: &[u8], start: usize, len: usize) -> Option<u32> {
 }
 
 fn is_leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn days_in_month(y: u32, m: u32) -> u32 {
@@ -272,7 +272,10 @@ mod tests {
     #[test]
     fn time_zone_offsets() {
         assert_eq!(TimeZoneOffset::parse("+01:00").unwrap().minutes(), 60);
-        assert_eq!(TimeZoneOffset::parse("-06:30").unwrap().to_string(), "-06:30");
+        assert_eq!(
+            TimeZoneOffset::parse("-06:30").unwrap().to_string(),
+            "-06:30"
+        );
         for bad in ["01:00", "+1:00", "+15:00", "Z", "+01:60", "+0100"] {
             assert!(TimeZoneOffset::parse(bad).is_err(), "accepted {bad}");
         }

@@ -241,8 +241,19 @@ pub const DISPOSITIONS: &[&str] = &[
 ];
 
 pub const BIZ_TRANSACTION_TYPES: &[&str] = &[
-    "bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma",
-    "testprd", "testres", "upevt",
+    "bol",
+    "cert",
+    "desadv",
+    "inv",
+    "pedigree",
+    "po",
+    "poc",
+    "prodorder",
+    "recadv",
+    "rma",
+    "testprd",
+    "testres",
+    "upevt",
 ];
 
 pub const SOURCE_DEST_TYPES: &[&str] = &["owning_party", "possessing_party", "location"];
@@ -371,7 +382,10 @@ mod tests {
         assert!(resolve(VocabularyKind::BizStep, "").is_err());
         assert!(resolve(VocabularyKind::BizStep, "not a uri:x").is_err());
         let c = resolve(VocabularyKind::BizStep, "https://example.com/steps/milling").unwrap();
-        assert_eq!(c, VocabularyValue::Custom("https://example.com/steps/milling".into()));
+        assert_eq!(
+            c,
+            VocabularyValue::Custom("https://example.com/steps/milling".into())
+        );
         let m = resolve(VocabularyKind::MeasurementType, "EffectiveDoseRate").unwrap();
         assert_eq!(m.uri(), "EffectiveDoseRate");
         let t = resolve(VocabularyKind::MeasurementType, "Temperature").unwrap();

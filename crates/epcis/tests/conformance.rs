@@ -12,21 +12,29 @@ fn every_valid_document_is_accepted() {
     for path in common::files("openepcis/Capture/Documents", "json") {
         let doc = parse_document(&common::read(&path))
             .unwrap_or_else(|e| panic!("{} rejected: {e}", common::name(&path)));
-        assert!(!doc.events.is_empty(), "{} has no events", common::name(&path));
+        assert!(
+            !doc.events.is_empty(),
+            "{} has no events",
+            common::name(&path)
+        );
         for event in &doc.events {
             // The hash must be computable for everything we accept.
             assert!(event.hash_id().starts_with("ni:///sha-256;"));
         }
         events += doc.events.len();
     }
-    assert!(events > 50, "only {events} events in the conformance documents");
+    assert!(
+        events > 50,
+        "only {events} events in the conformance documents"
+    );
 }
 
 #[test]
 fn every_valid_bare_event_is_accepted() {
     for path in common::files("openepcis/Capture/Events", "json") {
         let text = common::read(&path);
-        let event = parse_event(&text).unwrap_or_else(|e| panic!("{} rejected: {e}", common::name(&path)));
+        let event =
+            parse_event(&text).unwrap_or_else(|e| panic!("{} rejected: {e}", common::name(&path)));
         assert!(
             common::name(&path).starts_with(event.event_type.as_str()),
             "{} parsed as {}",
@@ -64,18 +72,48 @@ const INVALID: &[(&str, &[&str])] = &[
     ),
     (
         "Combination_of_non_standard_bizStep_and_disposition.json",
-        &["/epcisBody/eventList/0/bizStep", "/epcisBody/eventList/1/disposition"],
+        &[
+            "/epcisBody/eventList/0/bizStep",
+            "/epcisBody/eventList/1/disposition",
+        ],
     ),
     ("EPCISDocument_without_context.json", &["/@context"]),
-    ("ObjectEvent_with_ilmd_field_without_namespace.json", &["/epcisBody/eventList/0/ilmd/materialType"]),
-    ("ObjectEvent_with_invalid_action.json", &["/epcisBody/eventList/0/action"]),
-    ("ObjectEvent_with_invalid_certificationInfo.json", &["/epcisBody/eventList/0/certificationInfo"]),
-    ("ObjectEvent_with_invalid_eventTime_format.json", &["/epcisBody/eventList/0/eventTime"]),
-    ("ObjectEvent_with_non_standard_bizStep.json", &["/epcisBody/eventList/0/bizStep"]),
-    ("ObjectEvent_with_non_standard_bizStep_in_second_event.json", &["/epcisBody/eventList/1/bizStep"]),
-    ("ObjectEvent_with_non_standard_disposition.json", &["/epcisBody/eventList/0/disposition"]),
-    ("ObjectEvent_with_quantity_as_text.json", &["/epcisBody/eventList/0/quantityList/0/quantity"]),
-    ("ObjectEvent_with_unknown_field_in_quantityList.json", &["/epcisBody/eventList/0/quantityList/0/weight"]),
+    (
+        "ObjectEvent_with_ilmd_field_without_namespace.json",
+        &["/epcisBody/eventList/0/ilmd/materialType"],
+    ),
+    (
+        "ObjectEvent_with_invalid_action.json",
+        &["/epcisBody/eventList/0/action"],
+    ),
+    (
+        "ObjectEvent_with_invalid_certificationInfo.json",
+        &["/epcisBody/eventList/0/certificationInfo"],
+    ),
+    (
+        "ObjectEvent_with_invalid_eventTime_format.json",
+        &["/epcisBody/eventList/0/eventTime"],
+    ),
+    (
+        "ObjectEvent_with_non_standard_bizStep.json",
+        &["/epcisBody/eventList/0/bizStep"],
+    ),
+    (
+        "ObjectEvent_with_non_standard_bizStep_in_second_event.json",
+        &["/epcisBody/eventList/1/bizStep"],
+    ),
+    (
+        "ObjectEvent_with_non_standard_disposition.json",
+        &["/epcisBody/eventList/0/disposition"],
+    ),
+    (
+        "ObjectEvent_with_quantity_as_text.json",
+        &["/epcisBody/eventList/0/quantityList/0/quantity"],
+    ),
+    (
+        "ObjectEvent_with_unknown_field_in_quantityList.json",
+        &["/epcisBody/eventList/0/quantityList/0/weight"],
+    ),
     (
         "ObjectEvent_without_action_and_eventTime.json",
         &[
@@ -84,7 +122,10 @@ const INVALID: &[(&str, &[&str])] = &[
             "/epcisBody/eventList/0/action",
         ],
     ),
-    ("ObjectEvent_without_identifier_list.json", &["/epcisBody/eventList/0/epcList"]),
+    (
+        "ObjectEvent_without_identifier_list.json",
+        &["/epcisBody/eventList/0/epcList"],
+    ),
 ];
 
 #[test]
@@ -93,7 +134,10 @@ fn every_invalid_document_is_rejected_naming_the_field() {
     // Every file in the folder has an expectation here, and vice versa.
     let names: Vec<String> = files.iter().map(|p| common::name(p)).collect();
     let expected: Vec<&str> = INVALID.iter().map(|(n, _)| *n).collect();
-    assert_eq!(names, expected, "Invalid/ folder and the expectations differ");
+    assert_eq!(
+        names, expected,
+        "Invalid/ folder and the expectations differ"
+    );
 
     for (path, (name, want_paths)) in files.iter().zip(INVALID) {
         let errors = match parse_capture(&common::read(path)) {
@@ -101,12 +145,17 @@ fn every_invalid_document_is_rejected_naming_the_field() {
             Err(e) => e,
         };
         for want in *want_paths {
-            assert!(errors.has_path(want), "{name}: no error at {want}; got: {errors}");
+            assert!(
+                errors.has_path(want),
+                "{name}: no error at {want}; got: {errors}"
+            );
         }
         // And no error points somewhere unrelated to the expected fields.
         for e in errors.errors() {
             assert!(
-                want_paths.iter().any(|w| e.path == *w || e.path.starts_with(&format!("{w}/"))),
+                want_paths
+                    .iter()
+                    .any(|w| e.path == *w || e.path.starts_with(&format!("{w}/"))),
                 "{name}: unexpected error {e}"
             );
             assert!(!e.reason.is_empty());
@@ -128,8 +177,14 @@ fn a_wrong_check_digit_names_the_field() {
       }]}
     }"#;
     let errors = parse_document(doc).unwrap_err();
-    assert!(errors.has_path("/epcisBody/eventList/0/epcList/1"), "{errors}");
-    assert!(errors.has_path("/epcisBody/eventList/0/bizLocation/id"), "{errors}");
+    assert!(
+        errors.has_path("/epcisBody/eventList/0/epcList/1"),
+        "{errors}"
+    );
+    assert!(
+        errors.has_path("/epcisBody/eventList/0/bizLocation/id"),
+        "{errors}"
+    );
     assert_eq!(errors.errors().len(), 2, "{errors}");
     assert!(errors.first().reason.contains("check digit"), "{errors}");
 }

@@ -17,11 +17,31 @@ fn reproduces_every_prehash_and_hash_line() {
         let hashes = common::read(&doc_path.with_extension("hashes"));
         let want_pre: Vec<&str> = prehashes.lines().filter(|l| !l.is_empty()).collect();
         let want_hash: Vec<&str> = hashes.lines().filter(|l| !l.is_empty()).collect();
-        assert_eq!(doc.events.len(), want_pre.len(), "{}", common::name(&doc_path));
-        assert_eq!(doc.events.len(), want_hash.len(), "{}", common::name(&doc_path));
+        assert_eq!(
+            doc.events.len(),
+            want_pre.len(),
+            "{}",
+            common::name(&doc_path)
+        );
+        assert_eq!(
+            doc.events.len(),
+            want_hash.len(),
+            "{}",
+            common::name(&doc_path)
+        );
         for (i, event) in doc.events.iter().enumerate() {
-            assert_eq!(pre_hash_string(event), want_pre[i], "{} event {i}", common::name(&doc_path));
-            assert_eq!(event_hash_id(event), want_hash[i], "{} event {i}", common::name(&doc_path));
+            assert_eq!(
+                pre_hash_string(event),
+                want_pre[i],
+                "{} event {i}",
+                common::name(&doc_path)
+            );
+            assert_eq!(
+                event_hash_id(event),
+                want_hash[i],
+                "{} event {i}",
+                common::name(&doc_path)
+            );
             checked += 1;
         }
     }

@@ -72,13 +72,21 @@ fn ensure_reference() -> bool {
         return true;
     }
     let _ = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "epcis-event-hash-generator"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "epcis-event-hash-generator",
+        ])
         .status();
     if python_has_reference() {
         return true;
     }
     if std::env::var_os("CI").is_some() {
-        panic!("the reference implementation (python3 + epcis-event-hash-generator) cannot be installed");
+        panic!(
+            "the reference implementation (python3 + epcis-event-hash-generator) cannot be installed"
+        );
     }
     eprintln!(
         "SKIP reference cross-check: python3 with epcis-event-hash-generator is not available \
@@ -89,7 +97,10 @@ fn ensure_reference() -> bool {
 
 #[derive(Debug)]
 enum Reference {
-    Hashed { prehashes: Vec<String>, hashes: Vec<String> },
+    Hashed {
+        prehashes: Vec<String>,
+        hashes: Vec<String>,
+    },
     Failed(String),
 }
 
@@ -124,7 +135,11 @@ fn run_reference(files: &[PathBuf]) -> BTreeMap<PathBuf, Reference> {
         };
         results.insert(file, r);
     }
-    assert_eq!(results.len(), files.len(), "driver did not answer for every file");
+    assert_eq!(
+        results.len(),
+        files.len(),
+        "driver did not answer for every file"
+    );
     results
 }
 
@@ -149,7 +164,8 @@ fn compare(files: &[PathBuf], known: &[(&str, Option<usize>, &str)]) -> (usize, 
     for path in files {
         let name = short_name(path);
         let events = ours(path);
-        let is_known = |idx: Option<usize>| known.iter().position(|(n, i, _)| *n == name && *i == idx);
+        let is_known =
+            |idx: Option<usize>| known.iter().position(|(n, i, _)| *n == name && *i == idx);
         match &reference[path] {
             Reference::Failed(why) => match is_known(None) {
                 Some(k) => known_seen[k] = true,
@@ -157,10 +173,17 @@ fn compare(files: &[PathBuf], known: &[(&str, Option<usize>, &str)]) -> (usize, 
             },
             Reference::Hashed { prehashes, hashes } => {
                 if let Some(k) = is_known(None) {
-                    problems.push(format!("{name}: listed as failing ({}) but the reference ran", known[k].2));
+                    problems.push(format!(
+                        "{name}: listed as failing ({}) but the reference ran",
+                        known[k].2
+                    ));
                 }
                 if prehashes.len() != events.len() {
-                    problems.push(format!("{name}: {} events, reference {}", events.len(), prehashes.len()));
+                    problems.push(format!(
+                        "{name}: {} events, reference {}",
+                        events.len(),
+                        prehashes.len()
+                    ));
                     continue;
                 }
                 for (i, e) in events.iter().enumerate() {
@@ -168,9 +191,10 @@ fn compare(files: &[PathBuf], known: &[(&str, Option<usize>, &str)]) -> (usize, 
                     match (same, is_known(Some(i))) {
                         (true, None) => compared += 1,
                         (false, Some(k)) => known_seen[k] = true,
-                        (true, Some(k)) => {
-                            problems.push(format!("{name} #{i}: listed as differing ({}) but equal", known[k].2))
-                        }
+                        (true, Some(k)) => problems.push(format!(
+                            "{name} #{i}: listed as differing ({}) but equal",
+                            known[k].2
+                        )),
                         (false, None) => problems.push(format!(
                             "{name} #{i}:\n  ours: {}\n  ref : {}",
                             e.pre_hash_string(),
@@ -198,7 +222,12 @@ fn conformance_data_and_vectors_match_the_reference() {
     files.extend(common::files("openepcis/Capture/Events", "json"));
     files.extend(common::files("event-hash", "jsonld"));
     let (compared, problems) = compare(&files, KNOWN_DIFFERENCES);
-    assert!(problems.is_empty(), "{} difference(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} difference(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     assert!(compared > 60, "only {compared} events compared");
 }
 
@@ -241,7 +270,12 @@ fn generated_events_match_the_reference() {
         files.push(path);
     }
     let (compared, problems) = compare(&files, &[]);
-    assert!(problems.is_empty(), "{} difference(s):\n{}", problems.len(), problems.join("\n\n"));
+    assert!(
+        problems.is_empty(),
+        "{} difference(s):\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
     assert_eq!(compared, total);
     assert!(compared >= 300);
 }
@@ -264,16 +298,25 @@ impl Rng {
     fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
     }
     fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
+        (0..n)
+            .map(|_| char::from(b'0' + self.below(10) as u8))
+            .collect()
     }
 }
 
 const PREFIXES: [&str; 8] = [
-    "952012", "0614141", "4012345", "95212345", "040123456", "9521234567", "95212345678", "952123456789",
+    "952012",
+    "0614141",
+    "4012345",
+    "95212345",
+    "040123456",
+    "9521234567",
+    "95212345678",
+    "952123456789",
 ];
 
 fn with_check(digits: &str) -> String {
@@ -284,9 +327,9 @@ fn with_check(digits: &str) -> String {
 fn serial(rng: &mut Rng) -> String {
     const PLAIN: &[u8] = b"ABCXYZabcxyz0123456789-._";
     let n = 1 + rng.below(12);
-    let mut s: String = (0..n).map(|_| char::from(*rng.pick(PLAIN))).collect();
+    let mut s: String = (0..n).map(|_| char::from(rng.pick(PLAIN))).collect();
     if rng.chance(10) {
-        let special: &str = *rng.pick(&["%2F", "!", "(1)", "+", ":", "*"]);
+        let special: &str = rng.pick(&["%2F", "!", "(1)", "+", ":", "*"]);
         s.push_str(special);
     }
     s
@@ -295,11 +338,11 @@ fn serial(rng: &mut Rng) -> String {
 fn dl_serial(rng: &mut Rng) -> String {
     const PLAIN: &[u8] = b"ABCXYZabcxyz0123456789-._";
     let n = 1 + rng.below(12);
-    (0..n).map(|_| char::from(*rng.pick(PLAIN))).collect()
+    (0..n).map(|_| char::from(rng.pick(PLAIN))).collect()
 }
 
 fn dl_origin(rng: &mut Rng) -> &'static str {
-    *rng.pick(&[
+    rng.pick(&[
         "https://id.gs1.org",
         "https://example.com",
         "http://brand.example.org/products",
@@ -324,10 +367,26 @@ fn instance_id(rng: &mut Rng) -> String {
         0 | 1 => format!("urn:epc:id:sgtin:{cp}.{item_ref}.{}", serial(rng)),
         2 => {
             let gtin = gtin14(&cp, &item_ref);
-            let (g, s) = if rng.chance(30) { ("gtin", "ser") } else { ("01", "21") };
-            let lot = if rng.chance(25) { format!("/10/{}", dl_serial(rng)) } else { String::new() };
-            let query = if rng.chance(25) { "?linkType=gs1:pip" } else { "" };
-            format!("{}/{g}/{gtin}{lot}/{s}/{}{query}", dl_origin(rng), dl_serial(rng))
+            let (g, s) = if rng.chance(30) {
+                ("gtin", "ser")
+            } else {
+                ("01", "21")
+            };
+            let lot = if rng.chance(25) {
+                format!("/10/{}", dl_serial(rng))
+            } else {
+                String::new()
+            };
+            let query = if rng.chance(25) {
+                "?linkType=gs1:pip"
+            } else {
+                ""
+            };
+            format!(
+                "{}/{g}/{gtin}{lot}/{s}/{}{query}",
+                dl_origin(rng),
+                dl_serial(rng)
+            )
         }
         3 => format!("urn:epc:id:sscc:{cp}.{}", rng.digits(17 - cp.len())),
         4 => format!("{}/00/{}", dl_origin(rng), with_check(&rng.digits(17))),
@@ -336,7 +395,11 @@ fn instance_id(rng: &mut Rng) -> String {
         // accepts a GRAI URN with an empty asset type with three dots.
         _ => {
             let cp = &PREFIXES[rng.below(PREFIXES.len() - 1)];
-            format!("urn:epc:id:grai:{cp}.{}.{}", rng.digits(12 - cp.len()), dl_serial(rng))
+            format!(
+                "urn:epc:id:grai:{cp}.{}.{}",
+                rng.digits(12 - cp.len()),
+                dl_serial(rng)
+            )
         }
     }
 }
@@ -346,7 +409,12 @@ fn class_id(rng: &mut Rng) -> String {
     match rng.below(4) {
         0 => format!("urn:epc:class:lgtin:{cp}.{item_ref}.{}", serial(rng)),
         1 => format!("urn:epc:idpat:sgtin:{cp}.{item_ref}.*"),
-        2 => format!("{}/01/{}/10/{}", dl_origin(rng), gtin14(&cp, &item_ref), dl_serial(rng)),
+        2 => format!(
+            "{}/01/{}/10/{}",
+            dl_origin(rng),
+            gtin14(&cp, &item_ref),
+            dl_serial(rng)
+        ),
         _ => format!("https://id.gs1.org/01/{}", gtin14(&cp, &item_ref)),
     }
 }
@@ -357,7 +425,11 @@ fn location_id(rng: &mut Rng) -> String {
     match rng.below(3) {
         0 => format!("urn:epc:id:sgln:{cp}.{loc}.0"),
         1 => format!("urn:epc:id:sgln:{cp}.{loc}.{}", dl_serial(rng)),
-        _ => format!("{}/414/{}", dl_origin(rng), with_check(&format!("{cp}{loc}"))),
+        _ => format!(
+            "{}/414/{}",
+            dl_origin(rng),
+            with_check(&format!("{cp}{loc}"))
+        ),
     }
 }
 
@@ -411,7 +483,10 @@ fn number(rng: &mut Rng) -> Value {
 fn text_value(rng: &mut Rng) -> Value {
     match rng.below(8) {
         0 => json!(format!("txt-{}", rng.below(1000))),
-        1 => json!(rng.pick(&["007", "1.50", "2.0", "1E3", "-0.25", "0"]).to_string()),
+        1 => json!(
+            rng.pick(&["007", "1.50", "2.0", "1E3", "-0.25", "0"])
+                .to_string()
+        ),
         2 => number(rng),
         3 => json!(instance_id(rng)),
         4 => json!("urn:epcglobal:cbv:disp:in_transit"),
@@ -473,7 +548,11 @@ fn quantity_list(rng: &mut Rng) -> Value {
 }
 
 fn ids(rng: &mut Rng, min: usize, max: usize, f: fn(&mut Rng) -> String) -> Value {
-    Value::Array((0..min + rng.below(max - min + 1)).map(|_| json!(f(rng))).collect())
+    Value::Array(
+        (0..min + rng.below(max - min + 1))
+            .map(|_| json!(f(rng)))
+            .collect(),
+    )
 }
 
 fn location(rng: &mut Rng) -> Value {
@@ -494,15 +573,27 @@ fn sensor_element(rng: &mut Rng) -> Value {
                 m.insert(key.into(), json!(timestamp(rng)));
             }
         }
-        m.insert("deviceID".into(), json!(format!("urn:epc:id:giai:4000001.{}", rng.below(999))));
+        m.insert(
+            "deviceID".into(),
+            json!(format!("urn:epc:id:giai:4000001.{}", rng.below(999))),
+        );
         if rng.chance(50) {
-            m.insert("deviceMetadata".into(), json!("https://id.gs1.org/8004/4000001111"));
+            m.insert(
+                "deviceMetadata".into(),
+                json!("https://id.gs1.org/8004/4000001111"),
+            );
         }
         if rng.chance(30) {
-            m.insert("rawData".into(), json!(format!("https://example.org/raw/{}", rng.below(99))));
+            m.insert(
+                "rawData".into(),
+                json!(format!("https://example.org/raw/{}", rng.below(99))),
+            );
         }
         if rng.chance(30) {
-            m.insert("dataProcessingMethod".into(), json!("https://example.com/253/4012345000054987"));
+            m.insert(
+                "dataProcessingMethod".into(),
+                json!("https://example.com/253/4012345000054987"),
+            );
         }
         if rng.chance(30) {
             m.insert("bizRules".into(), json!("https://example.com/rules/7"));
@@ -515,10 +606,19 @@ fn sensor_element(rng: &mut Rng) -> Value {
     let reports: Vec<Value> = (0..1 + rng.below(3))
         .map(|_| {
             let mut r = serde_json::Map::new();
-            let kind = rng.pick(&["Temperature", "AbsoluteHumidity", "Speed", "gs1:Pressure", "Illuminance"]);
+            let kind = rng.pick(&[
+                "Temperature",
+                "AbsoluteHumidity",
+                "Speed",
+                "gs1:Pressure",
+                "Illuminance",
+            ]);
             r.insert("type".into(), json!(kind));
             if rng.chance(20) {
-                r.insert("exception".into(), json!(rng.pick(&["ALARM_CONDITION", "gs1:ERROR_CONDITION"])));
+                r.insert(
+                    "exception".into(),
+                    json!(rng.pick(&["ALARM_CONDITION", "gs1:ERROR_CONDITION"])),
+                );
             }
             if rng.chance(20) {
                 r.insert("deviceID".into(), json!("urn:epc:id:giai:4000001.111"));
@@ -527,7 +627,10 @@ fn sensor_element(rng: &mut Rng) -> Value {
                 r.insert("time".into(), json!(timestamp(rng)));
             }
             if rng.chance(15) {
-                r.insert("microorganism".into(), json!("https://www.ncbi.nlm.nih.gov/taxonomy/1126011"));
+                r.insert(
+                    "microorganism".into(),
+                    json!("https://www.ncbi.nlm.nih.gov/taxonomy/1126011"),
+                );
             }
             if rng.chance(15) {
                 r.insert(
@@ -535,22 +638,39 @@ fn sensor_element(rng: &mut Rng) -> Value {
                     json!("https://identifiers.org/inchikey:CZMRCDWAGMRECN-UGDNZRGBSA-N"),
                 );
             }
-            for key in ["value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"] {
+            for key in [
+                "value",
+                "minValue",
+                "maxValue",
+                "meanValue",
+                "sDev",
+                "percRank",
+                "percValue",
+            ] {
                 if rng.chance(30) {
                     r.insert(key.into(), number(rng));
                 }
             }
             if rng.chance(15) {
-                r.insert("component".into(), json!(rng.pick(&["x", "latitude", "cbv:Comp-altitude"])));
+                r.insert(
+                    "component".into(),
+                    json!(rng.pick(&["x", "latitude", "cbv:Comp-altitude"])),
+                );
             }
             if rng.chance(15) {
-                r.insert("stringValue".into(), json!(format!("reading-{}", rng.below(99))));
+                r.insert(
+                    "stringValue".into(),
+                    json!(format!("reading-{}", rng.below(99))),
+                );
             }
             if rng.chance(15) {
                 r.insert("booleanValue".into(), json!(rng.chance(50)));
             }
             if rng.chance(10) {
-                r.insert("hexBinaryValue".into(), json!(rng.pick(&["A0B1", "FF00FF", "deadbeef"])));
+                r.insert(
+                    "hexBinaryValue".into(),
+                    json!(rng.pick(&["A0B1", "FF00FF", "deadbeef"])),
+                );
             }
             if rng.chance(10) {
                 r.insert("uriValue".into(), json!("https://example.com/u/1"));
@@ -559,7 +679,10 @@ fn sensor_element(rng: &mut Rng) -> Value {
                 r.insert("uom".into(), json!(rng.pick(&["CEL", "A93", "MTS", "LUX"])));
             }
             if rng.chance(10) {
-                r.insert("coordinateReferenceSystem".into(), json!("http://www.opengis.net/def/crs/EPSG/0/4326"));
+                r.insert(
+                    "coordinateReferenceSystem".into(),
+                    json!("http://www.opengis.net/def/crs/EPSG/0/4326"),
+                );
             }
             if rng.chance(25) {
                 add_extensions(rng, &mut r, 2);
@@ -609,7 +732,7 @@ fn typed_list(rng: &mut Rng, field: &str) -> Value {
 }
 
 fn random_event(rng: &mut Rng) -> Value {
-    let event_type = *rng.pick(&[
+    let event_type = rng.pick(&[
         "ObjectEvent",
         "AggregationEvent",
         "TransactionEvent",
@@ -627,10 +750,19 @@ fn random_event(rng: &mut Rng) -> Value {
         e.insert("recordTime".into(), json!(timestamp(rng)));
     }
     if rng.chance(20) {
-        e.insert("eventID".into(), json!(format!("urn:uuid:6f1c0e2a-0000-4000-8000-{:012}", rng.below(1_000_000))));
+        e.insert(
+            "eventID".into(),
+            json!(format!(
+                "urn:uuid:6f1c0e2a-0000-4000-8000-{:012}",
+                rng.below(1_000_000)
+            )),
+        );
     }
     if rng.chance(15) {
-        e.insert("certificationInfo".into(), json!("https://accreditation.example.org/cert/ABC"));
+        e.insert(
+            "certificationInfo".into(),
+            json!("https://accreditation.example.org/cert/ABC"),
+        );
     }
     if rng.chance(10) {
         e.insert(
@@ -651,7 +783,10 @@ fn random_event(rng: &mut Rng) -> Value {
             }
         }
         "AggregationEvent" => {
-            e.insert("action".into(), json!(rng.pick(&["ADD", "OBSERVE", "DELETE"])));
+            e.insert(
+                "action".into(),
+                json!(rng.pick(&["ADD", "OBSERVE", "DELETE"])),
+            );
             e.insert(
                 "parentID".into(),
                 json!(format!("urn:epc:id:sscc:0614141.{}", rng.digits(10))),
@@ -667,7 +802,10 @@ fn random_event(rng: &mut Rng) -> Value {
                 e.insert("parentID".into(), json!(instance_id(rng)));
             }
             e.insert("epcList".into(), ids(rng, 0, 3, instance_id));
-            e.insert("bizTransactionList".into(), typed_list(rng, "bizTransaction"));
+            e.insert(
+                "bizTransactionList".into(),
+                typed_list(rng, "bizTransaction"),
+            );
         }
         "TransformationEvent" => {
             e.insert("inputEPCList".into(), ids(rng, 1, 3, instance_id));
@@ -679,12 +817,21 @@ fn random_event(rng: &mut Rng) -> Value {
                 e.insert("outputQuantityList".into(), quantity_list(rng));
             }
             if rng.chance(40) {
-                e.insert("transformationID".into(), json!(format!("urn:example:tx:{}", rng.below(999))));
+                e.insert(
+                    "transformationID".into(),
+                    json!(format!("urn:example:tx:{}", rng.below(999))),
+                );
             }
         }
         _ => {
-            e.insert("action".into(), json!(rng.pick(&["ADD", "OBSERVE", "DELETE"])));
-            e.insert("parentID".into(), json!(format!("urn:epc:id:grai:4012345.55555.{}", rng.below(999))));
+            e.insert(
+                "action".into(),
+                json!(rng.pick(&["ADD", "OBSERVE", "DELETE"])),
+            );
+            e.insert(
+                "parentID".into(),
+                json!(format!("urn:epc:id:grai:4012345.55555.{}", rng.below(999))),
+            );
             e.insert("childEPCs".into(), ids(rng, 1, 2, instance_id));
             if rng.chance(30) {
                 e.insert("childQuantityList".into(), quantity_list(rng));
@@ -694,7 +841,14 @@ fn random_event(rng: &mut Rng) -> Value {
     if rng.chance(70) {
         let step = vocab(
             rng,
-            &["receiving", "shipping", "commissioning", "packing", "inspecting", "sensor_reporting"],
+            &[
+                "receiving",
+                "shipping",
+                "commissioning",
+                "packing",
+                "inspecting",
+                "sensor_reporting",
+            ],
             "urn:epcglobal:cbv:bizstep:",
             "https://ref.gs1.org/cbv/BizStep-",
             "https://example.com/steps/milling",
@@ -704,7 +858,13 @@ fn random_event(rng: &mut Rng) -> Value {
     if rng.chance(60) {
         let disp = vocab(
             rng,
-            &["in_progress", "in_transit", "active", "sellable_accessible", "recalled"],
+            &[
+                "in_progress",
+                "in_transit",
+                "active",
+                "sellable_accessible",
+                "recalled",
+            ],
             "urn:epcglobal:cbv:disp:",
             "https://ref.gs1.org/cbv/Disp-",
             "urn:example:disp:quarantined",
@@ -714,7 +874,10 @@ fn random_event(rng: &mut Rng) -> Value {
     if rng.chance(15) {
         let mut pd = serde_json::Map::new();
         if rng.chance(70) {
-            pd.insert("set".into(), json!(["completeness_verified", "urn:epcglobal:cbv:disp:active"]));
+            pd.insert(
+                "set".into(),
+                json!(["completeness_verified", "urn:epcglobal:cbv:disp:active"]),
+            );
         }
         pd.insert("unset".into(), json!(["completeness_inferred"]));
         e.insert("persistentDisposition".into(), Value::Object(pd));
@@ -726,7 +889,10 @@ fn random_event(rng: &mut Rng) -> Value {
         e.insert("bizLocation".into(), location(rng));
     }
     if event_type != "TransactionEvent" && rng.chance(30) {
-        e.insert("bizTransactionList".into(), typed_list(rng, "bizTransaction"));
+        e.insert(
+            "bizTransactionList".into(),
+            typed_list(rng, "bizTransaction"),
+        );
     }
     if rng.chance(30) {
         e.insert("sourceList".into(), typed_list(rng, "source"));
@@ -744,7 +910,10 @@ fn random_event(rng: &mut Rng) -> Value {
         let mut ilmd = serde_json::Map::new();
         add_extensions(rng, &mut ilmd, 3);
         if rng.chance(50) {
-            ilmd.insert("cbvmda:lotNumber".into(), json!(format!("LOT{}", rng.below(999))));
+            ilmd.insert(
+                "cbvmda:lotNumber".into(),
+                json!(format!("LOT{}", rng.below(999))),
+            );
         }
         e.insert("ilmd".into(), Value::Object(ilmd));
     }

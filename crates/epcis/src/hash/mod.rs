@@ -19,9 +19,21 @@ pub fn pre_hash_string(event: &Event) -> String {
     out.push_str("eventType=");
     out.push_str(event.event_type.as_str());
     time(&mut out, "eventTime", &event.event_time);
-    leaf(&mut out, "eventTimeZoneOffset", &event.event_time_zone_offset.to_string());
-    opt_leaf(&mut out, "certificationInfo", event.certification_info.as_deref());
-    opt_leaf(&mut out, "parentID", event.parent_id.as_ref().map(|p| p.written.as_str()));
+    leaf(
+        &mut out,
+        "eventTimeZoneOffset",
+        &event.event_time_zone_offset.to_string(),
+    );
+    opt_leaf(
+        &mut out,
+        "certificationInfo",
+        event.certification_info.as_deref(),
+    );
+    opt_leaf(
+        &mut out,
+        "parentID",
+        event.parent_id.as_ref().map(|p| p.written.as_str()),
+    );
     epc_list(&mut out, "epcList", &event.epc_list);
     epc_list(&mut out, "inputEPCList", &event.input_epc_list);
     epc_list(&mut out, "childEPCs", &event.child_epcs);
@@ -31,13 +43,19 @@ pub fn pre_hash_string(event: &Event) -> String {
     epc_list(&mut out, "outputEPCList", &event.output_epc_list);
     quantity_list(&mut out, "outputQuantityList", &event.output_quantity_list);
     opt_leaf(&mut out, "action", event.action.map(Action::as_str));
-    opt_leaf(&mut out, "transformationID", event.transformation_id.as_deref());
+    opt_leaf(
+        &mut out,
+        "transformationID",
+        event.transformation_id.as_deref(),
+    );
     opt_vocab(&mut out, "bizStep", event.biz_step.as_ref());
     opt_vocab(&mut out, "disposition", event.disposition.as_ref());
     if let Some(pd) = &event.persistent_disposition {
         let mut body = String::new();
         body.push_str(&sorted(pd.set.iter().map(|v| leaf_string("set", &v.uri()))));
-        body.push_str(&sorted(pd.unset.iter().map(|v| leaf_string("unset", &v.uri()))));
+        body.push_str(&sorted(
+            pd.unset.iter().map(|v| leaf_string("unset", &v.uri())),
+        ));
         parent(&mut out, "persistentDisposition", &body);
     }
     location(&mut out, "readPoint", event.read_point.as_ref());
@@ -192,7 +210,11 @@ fn quantity_list(out: &mut String, key: &str, list: &[QuantityElement]) {
         if let Some(u) = &q.uom {
             s.push_str(&leaf_string("uom", u));
         }
-        if s.is_empty() { s } else { format!("quantityElement{s}") }
+        if s.is_empty() {
+            s
+        } else {
+            format!("quantityElement{s}")
+        }
     }));
     parent(out, key, &body);
 }
@@ -209,7 +231,11 @@ fn sensor_element(e: &SensorElement) -> String {
     let mut body = String::new();
     if let Some(m) = &e.metadata {
         let mut s = String::new();
-        for (k, t) in [("time", &m.time), ("startTime", &m.start_time), ("endTime", &m.end_time)] {
+        for (k, t) in [
+            ("time", &m.time),
+            ("startTime", &m.start_time),
+            ("endTime", &m.end_time),
+        ] {
             if let Some(t) = t {
                 s.push_str(&time_string(k, t));
             }
@@ -228,7 +254,11 @@ fn sensor_element(e: &SensorElement) -> String {
     }
     body.push_str(&sorted(e.reports.iter().map(sensor_report)));
     body.push_str(&extensions_string(&e.extensions));
-    if body.is_empty() { body } else { format!("sensorElement{body}") }
+    if body.is_empty() {
+        body
+    } else {
+        format!("sensorElement{body}")
+    }
 }
 
 fn sensor_report(r: &SensorReport) -> String {
@@ -238,7 +268,11 @@ fn sensor_report(r: &SensorReport) -> String {
     opt_leaf(&mut s, "deviceID", r.device_id.as_deref());
     opt_leaf(&mut s, "deviceMetadata", r.device_metadata.as_deref());
     opt_leaf(&mut s, "rawData", r.raw_data.as_deref());
-    opt_leaf(&mut s, "dataProcessingMethod", r.data_processing_method.as_deref());
+    opt_leaf(
+        &mut s,
+        "dataProcessingMethod",
+        r.data_processing_method.as_deref(),
+    );
     if let Some(t) = &r.time {
         time(&mut s, "time", t);
     }
@@ -249,7 +283,11 @@ fn sensor_report(r: &SensorReport) -> String {
     opt_leaf(&mut s, "stringValue", r.string_value.as_deref());
     // XML and the JSON-LD context define booleans as xsd:boolean, whose
     // canonical form is lower case (the reference writes Python's `True`).
-    opt_leaf(&mut s, "booleanValue", r.boolean_value.map(|b| if b { "true" } else { "false" }));
+    opt_leaf(
+        &mut s,
+        "booleanValue",
+        r.boolean_value.map(|b| if b { "true" } else { "false" }),
+    );
     opt_leaf(&mut s, "hexBinaryValue", r.hex_binary_value.as_deref());
     opt_leaf(&mut s, "uriValue", r.uri_value.as_deref());
     for (k, v) in [
@@ -263,9 +301,17 @@ fn sensor_report(r: &SensorReport) -> String {
         opt_leaf(&mut s, k, v.as_ref().map(Number::as_str));
     }
     opt_leaf(&mut s, "uom", r.uom.as_deref());
-    opt_leaf(&mut s, "coordinateReferenceSystem", r.coordinate_reference_system.as_deref());
+    opt_leaf(
+        &mut s,
+        "coordinateReferenceSystem",
+        r.coordinate_reference_system.as_deref(),
+    );
     s.push_str(&extensions_string(&r.extensions));
-    if s.is_empty() { s } else { format!("sensorReport{s}") }
+    if s.is_empty() {
+        s
+    } else {
+        format!("sensorReport{s}")
+    }
 }
 
 /// A sensorReport field the reference does not know (`bizRules`) is not
@@ -277,11 +323,19 @@ fn misplaced_sensor_fields(elements: &[SensorElement]) -> Option<String> {
         let reports = sorted(e.reports.iter().map(|r| match &r.biz_rules {
             Some(b) => {
                 let leaf = leaf_string("bizRules", b);
-                if leaf.is_empty() { leaf } else { format!("sensorReport{leaf}") }
+                if leaf.is_empty() {
+                    leaf
+                } else {
+                    format!("sensorReport{leaf}")
+                }
             }
             None => String::new(),
         }));
-        if reports.is_empty() { reports } else { format!("sensorElement{reports}") }
+        if reports.is_empty() {
+            reports
+        } else {
+            format!("sensorElement{reports}")
+        }
     }));
     (!per_element.is_empty()).then(|| format!("sensorElementList{per_element}"))
 }
@@ -310,7 +364,9 @@ fn render_extension(name: &str, value: &ExtensionValue, out: &mut Vec<String>) {
         }
         ExtensionValue::Number(n) => out.push(format!("{name}={}", canonize(n.as_str()))),
         ExtensionValue::Bool(b) => out.push(format!("{name}={b}")),
-        ExtensionValue::Object(children) => out.push(format!("{name}{}", extensions_string(children))),
+        ExtensionValue::Object(children) => {
+            out.push(format!("{name}{}", extensions_string(children)))
+        }
         ExtensionValue::Array(items) => {
             for item in items {
                 render_extension(name, item, out);

@@ -30,7 +30,10 @@ pub fn canonize(value: &str) -> Cow<'_, str> {
 
 fn web_vocabulary(value: &str) -> Cow<'_, str> {
     const CBV_URNS: [(&str, &str); 5] = [
-        ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-"),
+        (
+            "urn:epcglobal:cbv:bizstep:",
+            "https://ref.gs1.org/cbv/BizStep-",
+        ),
         ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
         ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"),
         ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
@@ -121,7 +124,7 @@ fn after_canonical_host(u: &str) -> Option<&str> {
     any_char(s)?.strip_prefix("org")
 }
 
-fn digits_then<'a>(s: &'a str, n: usize) -> Option<&'a str> {
+fn digits_then(s: &str, n: usize) -> Option<&str> {
     let head = s.get(..n)?;
     head.bytes().all(|b| b.is_ascii_digit()).then(|| &s[n..])
 }
@@ -198,20 +201,17 @@ fn normalise_digital_link(value: &str) -> Option<String> {
             u.truncate(key_end);
         } else if cpv_and_rest.chars().count() <= 20
             && cpv_and_rest.split('/').all(|part| dl_chars(part).is_some())
-        {
-            if let Some(slash) = cpv_and_rest.find('/') {
+            && let Some(slash) = cpv_and_rest.find('/') {
                 u = format!("{}{}", &u[..key_end], &cpv_and_rest[slash..]);
             }
-        }
     }
     // Keep only the finest qualifier: a serial makes the lot redundant.
     if let Some(lot_at) = gtin_path(&u, "/10/") {
         let lot_and_rest = &u[lot_at..];
-        if let Some((lot, serial)) = lot_and_rest.split_once("/21/") {
-            if chars_upto(lot, 20) && chars_upto(serial, 20) {
+        if let Some((lot, serial)) = lot_and_rest.split_once("/21/")
+            && chars_upto(lot, 20) && chars_upto(serial, 20) {
                 u = format!("{}/21/{serial}", &u[..lot_at - "/10/".len()]);
             }
-        }
     }
     final_form_ok(&u).then_some(u)
 }
@@ -255,9 +255,8 @@ fn final_form_ok(u: &str) -> bool {
         "8010" => {
             let cpid_ok = |s: &str| cpid_dl_chars(s).is_some_and(|n| n <= 30);
             cpid_ok(v)
-                || v.match_indices("/8011/").any(|(i, _)| {
-                    cpid_ok(&v[..i]) && digits_only(&v[i + "/8011/".len()..], 0, 12)
-                })
+                || v.match_indices("/8011/")
+                    .any(|(i, _)| cpid_ok(&v[..i]) && digits_only(&v[i + "/8011/".len()..], 0, 12))
         }
         "8017" | "8018" => digits_only(v, 18, 18),
         _ => false,
@@ -271,18 +270,45 @@ mod tests {
     #[test]
     fn values_from_the_vectors() {
         let cases = [
-            ("urn:epc:id:sscc:4012345.0000000111", "https://id.gs1.org/00/040123450000001112"),
-            ("urn:epc:id:sgln:4012345.00011.987", "https://id.gs1.org/414/4012345000115/254/987"),
-            ("urn:epc:id:gdti:4012345.11111.123", "https://id.gs1.org/253/4012345111118123"),
-            ("https://id.gs1.org/8004/4000001111", "https://id.gs1.org/8004/4000001111"),
-            ("urn:epcglobal:cbv:bizstep:receiving", "https://ref.gs1.org/cbv/BizStep-receiving"),
+            (
+                "urn:epc:id:sscc:4012345.0000000111",
+                "https://id.gs1.org/00/040123450000001112",
+            ),
+            (
+                "urn:epc:id:sgln:4012345.00011.987",
+                "https://id.gs1.org/414/4012345000115/254/987",
+            ),
+            (
+                "urn:epc:id:gdti:4012345.11111.123",
+                "https://id.gs1.org/253/4012345111118123",
+            ),
+            (
+                "https://id.gs1.org/8004/4000001111",
+                "https://id.gs1.org/8004/4000001111",
+            ),
+            (
+                "urn:epcglobal:cbv:bizstep:receiving",
+                "https://ref.gs1.org/cbv/BizStep-receiving",
+            ),
             ("2", "2"),
             ("23.0", "23"),
             ("CD-34", "CD-34"),
-            ("https://example.com/253/4012345000054987", "https://id.gs1.org/253/4012345000054987"),
-            ("https://id.gs1.de/01/04012345999990/21/XYZ-1234", "https://id.gs1.org/01/04012345999990/21/XYZ-1234"),
-            ("http://transaction.acme.com/po/12345678", "http://transaction.acme.com/po/12345678"),
-            ("urn:epcglobal:cbv:bt:0614141073467:1152", "urn:epcglobal:cbv:bt:0614141073467:1152"),
+            (
+                "https://example.com/253/4012345000054987",
+                "https://id.gs1.org/253/4012345000054987",
+            ),
+            (
+                "https://id.gs1.de/01/04012345999990/21/XYZ-1234",
+                "https://id.gs1.org/01/04012345999990/21/XYZ-1234",
+            ),
+            (
+                "http://transaction.acme.com/po/12345678",
+                "http://transaction.acme.com/po/12345678",
+            ),
+            (
+                "urn:epcglobal:cbv:bt:0614141073467:1152",
+                "urn:epcglobal:cbv:bt:0614141073467:1152",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(canonize(input), want, "input {input}");
@@ -292,17 +318,38 @@ mod tests {
     #[test]
     fn digital_link_forms() {
         let cases = [
-            ("https://example.com/gtin/9521234543213/lot/L1/ser/S1?x=y", Some("https://id.gs1.org/01/09521234543213/21/S1")),
-            ("https://id.gs1.org/01/09521234543213/22/V1", Some("https://id.gs1.org/01/09521234543213")),
-            ("https://id.gs1.org/01/09521234543213/22/V1/10/L1", Some("https://id.gs1.org/01/09521234543213/10/L1")),
-            ("https://id.gs1.org/01/12345678/21/1", Some("https://id.gs1.org/01/00000012345678/21/1")),
-            ("https://id.gs1.org/01/09521234543213/21/A%2FB", Some("https://id.gs1.org/01/09521234543213/21/A%2FB")),
+            (
+                "https://example.com/gtin/9521234543213/lot/L1/ser/S1?x=y",
+                Some("https://id.gs1.org/01/09521234543213/21/S1"),
+            ),
+            (
+                "https://id.gs1.org/01/09521234543213/22/V1",
+                Some("https://id.gs1.org/01/09521234543213"),
+            ),
+            (
+                "https://id.gs1.org/01/09521234543213/22/V1/10/L1",
+                Some("https://id.gs1.org/01/09521234543213/10/L1"),
+            ),
+            (
+                "https://id.gs1.org/01/12345678/21/1",
+                Some("https://id.gs1.org/01/00000012345678/21/1"),
+            ),
+            (
+                "https://id.gs1.org/01/09521234543213/21/A%2FB",
+                Some("https://id.gs1.org/01/09521234543213/21/A%2FB"),
+            ),
             ("https://id.gs1.org/01/09521234543213/21/a!b", None),
             ("https://id.gs1.org/01/09521234543213/", None),
-            ("https://id.gs1.org/8010/4012345ABC%2F1/8011/12", Some("https://id.gs1.org/8010/4012345ABC%2F1/8011/12")),
+            (
+                "https://id.gs1.org/8010/4012345ABC%2F1/8011/12",
+                Some("https://id.gs1.org/8010/4012345ABC%2F1/8011/12"),
+            ),
             ("https://id.gs1.org/8010/ABC%2F1/8011/12", None),
             ("https://example.com/2023/01/05/x", None),
-            ("https://example.org/8004/401234599999", Some("https://id.gs1.org/8004/401234599999")),
+            (
+                "https://example.org/8004/401234599999",
+                Some("https://id.gs1.org/8004/401234599999"),
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(normalise_gs1_uri(input).as_deref(), want, "input {input}");

@@ -31,7 +31,11 @@ fn is_hex(b: u8) -> bool {
 /// Count the characters of `s` (a percent escape counts as one) if every
 /// character is allowed by `plain` or is an escape accepted by `escape`
 /// (which receives the two hex digits).
-fn count_with_escapes(s: &str, plain: impl Fn(u8) -> bool, escape: impl Fn(u8, u8) -> bool) -> Option<usize> {
+fn count_with_escapes(
+    s: &str,
+    plain: impl Fn(u8) -> bool,
+    escape: impl Fn(u8, u8) -> bool,
+) -> Option<usize> {
     let b = s.as_bytes();
     let mut i = 0;
     let mut n = 0;

@@ -40,10 +40,14 @@ fn primary_ai(code: &str) -> Option<&'static str> {
 /// (the same test the reference implementation makes: a primary-key segment
 /// followed by a value starting with four digits).
 pub(crate) fn parse_uri(s: &str) -> Option<Result<Gs1Key, IdentifierError>> {
-    let after_scheme = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"))?;
+    let after_scheme = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))?;
     let path_start = after_scheme.find('/')?;
     let path_and_more = &after_scheme[path_start..];
-    let path_end = path_and_more.find(['?', '#']).unwrap_or(path_and_more.len());
+    let path_end = path_and_more
+        .find(['?', '#'])
+        .unwrap_or(path_and_more.len());
     let path = &path_and_more[..path_end];
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let start = segments.windows(2).position(|w| {
@@ -51,7 +55,8 @@ pub(crate) fn parse_uri(s: &str) -> Option<Result<Gs1Key, IdentifierError>> {
             && w[1].len() >= 5
             && w[1].as_bytes()[..4].iter().all(u8::is_ascii_digit)
     })?;
-    let fail = |why: String| IdentifierError(format!("'{s}' is not a valid GS1 Digital Link: {why}"));
+    let fail =
+        |why: String| IdentifierError(format!("'{s}' is not a valid GS1 Digital Link: {why}"));
     if path_and_more[path_end..].starts_with('#') {
         return Some(Err(fail("a fragment is not allowed".into())));
     }
@@ -60,8 +65,14 @@ pub(crate) fn parse_uri(s: &str) -> Option<Result<Gs1Key, IdentifierError>> {
 
 /// Parse a Digital Link path such as `/01/09521234543213/21/abc`.
 pub(crate) fn parse_path(path: &str) -> Result<Gs1Key, IdentifierError> {
-    let fail = |why: String| IdentifierError(format!("'{path}' is not a valid GS1 Digital Link path: {why}"));
-    let rest = path.strip_prefix('/').ok_or_else(|| fail("it must start with '/'".into()))?;
+    let fail = |why: String| {
+        IdentifierError(format!(
+            "'{path}' is not a valid GS1 Digital Link path: {why}"
+        ))
+    };
+    let rest = path
+        .strip_prefix('/')
+        .ok_or_else(|| fail("it must start with '/'".into()))?;
     let segments: Vec<&str> = rest.split('/').collect();
     parse_segments(&segments).map_err(fail)
 }
@@ -91,13 +102,23 @@ fn text(v: &str, max: usize, what: &str) -> Result<(), String> {
     match dl_chars(v) {
         Some(n) if (1..=max).contains(&n) => Ok(()),
         Some(_) => Err(format!("{what} must be 1 to {max} characters")),
-        None => Err(format!("{what} has characters that must be percent-encoded or are not allowed")),
+        None => Err(format!(
+            "{what} has characters that must be percent-encoded or are not allowed"
+        )),
     }
 }
 
 /// Digits with a check digit followed by an optional serial part.
-fn key_with_serial(v: &str, key_len: usize, what: &str, serial_ok: impl Fn(&str) -> bool) -> Result<(), String> {
-    let key = v.get(..key_len).filter(|k| all_digits(k)).ok_or(format!("{what} must start with {key_len} digits"))?;
+fn key_with_serial(
+    v: &str,
+    key_len: usize,
+    what: &str,
+    serial_ok: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    let key = v
+        .get(..key_len)
+        .filter(|k| all_digits(k))
+        .ok_or(format!("{what} must start with {key_len} digits"))?;
     check(key, what)?;
     let serial = &v[key_len..];
     if serial.is_empty() || serial_ok(serial) {
@@ -134,7 +155,7 @@ fn primary_value(ai: &str, v: &str) -> Result<String, String> {
             // EPCIS conformance data (OpenEPCIS) carries GRAIs that fail
             // both and must be accepted; see the README.
             let serial = digits_then(v, 14).ok_or("a GRAI must start with 14 digits")?;
-            if !serial.is_empty() && !dl_chars(serial).is_some_and(|n| n <= 16) {
+            if !serial.is_empty() && dl_chars(serial).is_none_or(|n| n > 16) {
                 return Err("invalid serial component in GRAI".into());
             }
         }
@@ -186,7 +207,8 @@ fn parse_segments(segments: &[&str]) -> Result<Gs1Key, String> {
     let [first, value, rest @ ..] = segments else {
         return Err("expected /<primary key AI>/<value>".into());
     };
-    let ai = primary_ai(ai_code(first)).ok_or_else(|| format!("'{first}' is not a GS1 primary key AI"))?;
+    let ai = primary_ai(ai_code(first))
+        .ok_or_else(|| format!("'{first}' is not a GS1 primary key AI"))?;
     let primary = primary_value(ai, value)?;
     if rest.len() % 2 != 0 {
         return Err("key qualifiers must come in /<AI>/<value> pairs (no trailing '/')".into());
@@ -207,11 +229,18 @@ fn parse_segments(segments: &[&str]) -> Result<Gs1Key, String> {
         next_slot = slot + 1;
         qualifiers.push((static_ai(q), pair[1].to_owned()));
     }
-    let has = |q: &str| qualifiers.iter().find(|(a, _)| *a == q).map(|(_, v)| v.clone());
+    let has = |q: &str| {
+        qualifiers
+            .iter()
+            .find(|(a, _)| *a == q)
+            .map(|(_, v)| v.clone())
+    };
     let mut elements = vec![(ai, primary)];
     let kind = match ai {
         "01" | "8006" => {
-            let finest = ["21", "235", "10"].into_iter().find_map(|q| has(q).map(|v| (q, v)));
+            let finest = ["21", "235", "10"]
+                .into_iter()
+                .find_map(|q| has(q).map(|v| (q, v)));
             let kind = match (ai, finest.as_ref().map(|(q, _)| *q)) {
                 ("8006", _) => IdentifierKind::Itip,
                 (_, Some("21")) => IdentifierKind::Sgtin,

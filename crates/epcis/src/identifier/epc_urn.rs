@@ -70,7 +70,9 @@ fn digits_totalling(cp: &str, reference: &str, total: usize) -> Result<(), Strin
     if (reference.is_empty() || all_digits(reference)) && cp.len() + reference.len() == total {
         Ok(())
     } else {
-        Err(format!("company prefix and reference must be {total} digits together"))
+        Err(format!(
+            "company prefix and reference must be {total} digits together"
+        ))
     }
 }
 
@@ -92,7 +94,9 @@ fn serial(s: &str, max: usize, what: &str) -> Result<String, String> {
     match epc_chars(s) {
         Some(n) if (1..=max).contains(&n) => Ok(encode_for_dl(s)),
         Some(_) => Err(format!("the {what} must be 1 to {max} characters")),
-        None => Err(format!("the {what} has characters outside the EPC character set")),
+        None => Err(format!(
+            "the {what} has characters outside the EPC character set"
+        )),
     }
 }
 
@@ -108,7 +112,9 @@ fn parts<const N: usize>(body: &str) -> Result<[&str; N], String> {
     let mut it = body.splitn(N, '.');
     let mut out = [""; N];
     for slot in &mut out {
-        *slot = it.next().ok_or_else(|| format!("expected {N} dot-separated parts"))?;
+        *slot = it
+            .next()
+            .ok_or_else(|| format!("expected {N} dot-separated parts"))?;
     }
     Ok(out)
 }
@@ -117,21 +123,33 @@ fn sgtin(body: &str) -> Parsed {
     let [cp, item_ref, ser] = parts(body)?;
     let g = gtin(cp, item_ref)?;
     let ser = serial(ser, 20, "serial")?;
-    key(IdentifierKind::Sgtin, vec![("01", g), ("21", ser)], (1, cp.len()))
+    key(
+        IdentifierKind::Sgtin,
+        vec![("01", g), ("21", ser)],
+        (1, cp.len()),
+    )
 }
 
 fn lgtin(body: &str) -> Parsed {
     let [cp, item_ref, lot] = parts(body)?;
     let g = gtin(cp, item_ref)?;
     let lot = serial(lot, 20, "lot")?;
-    key(IdentifierKind::Lgtin, vec![("01", g), ("10", lot)], (1, cp.len()))
+    key(
+        IdentifierKind::Lgtin,
+        vec![("01", g), ("10", lot)],
+        (1, cp.len()),
+    )
 }
 
 fn upui(body: &str) -> Parsed {
     let [cp, item_ref, tpx] = parts(body)?;
     let g = gtin(cp, item_ref)?;
     let tpx = serial(tpx, 28, "third-party serial")?;
-    key(IdentifierKind::Upui, vec![("01", g), ("235", tpx)], (1, cp.len()))
+    key(
+        IdentifierKind::Upui,
+        vec![("01", g), ("235", tpx)],
+        (1, cp.len()),
+    )
 }
 
 fn gtin_pattern(body: &str) -> Parsed {
@@ -167,7 +185,11 @@ fn sgln(body: &str) -> Parsed {
 fn numeric_key(body: &str, total: usize, ai: &'static str, kind: IdentifierKind) -> Parsed {
     let [cp, reference] = parts(body)?;
     digits_totalling(cp, reference, total)?;
-    key(kind, vec![(ai, with_check(format!("{cp}{reference}")))], (0, cp.len()))
+    key(
+        kind,
+        vec![(ai, with_check(format!("{cp}{reference}")))],
+        (0, cp.len()),
+    )
 }
 
 fn grai(body: &str) -> Parsed {
@@ -182,11 +204,16 @@ fn grai(body: &str) -> Parsed {
 fn giai_like(body: &str, ai: &'static str, kind: IdentifierKind) -> Parsed {
     let [cp, reference] = parts(body)?;
     company_prefix(cp)?;
-    let n = epc_chars(reference).ok_or("the reference has characters outside the EPC character set")?;
+    let n =
+        epc_chars(reference).ok_or("the reference has characters outside the EPC character set")?;
     if n == 0 || cp.len() + n > 30 {
         return Err("company prefix and reference must be 30 characters at most".into());
     }
-    key(kind, vec![(ai, format!("{cp}{}", encode_for_dl(reference)))], (0, cp.len()))
+    key(
+        kind,
+        vec![(ai, format!("{cp}{}", encode_for_dl(reference)))],
+        (0, cp.len()),
+    )
 }
 
 fn gdti(body: &str) -> Parsed {
@@ -217,21 +244,33 @@ fn cpi_reference(cp: &str, cp_ref: &str) -> Result<String, String> {
 }
 
 fn cpi(body: &str) -> Parsed {
-    let (head, ser) = body.rsplit_once('.').ok_or("expected companyPrefix.reference.serial")?;
-    let (cp, cp_ref) = head.split_once('.').ok_or("expected companyPrefix.reference.serial")?;
+    let (head, ser) = body
+        .rsplit_once('.')
+        .ok_or("expected companyPrefix.reference.serial")?;
+    let (cp, cp_ref) = head
+        .split_once('.')
+        .ok_or("expected companyPrefix.reference.serial")?;
     let v = cpi_reference(cp, cp_ref)?;
     if !all_digits(ser) || ser.len() > 12 {
         return Err("the serial must be 1 to 12 digits".into());
     }
-    key(IdentifierKind::Cpi, vec![("8010", v), ("8011", ser.to_owned())], (0, cp.len()))
+    key(
+        IdentifierKind::Cpi,
+        vec![("8010", v), ("8011", ser.to_owned())],
+        (0, cp.len()),
+    )
 }
 
 fn cpi_pattern(body: &str) -> Parsed {
-    let (head, star) = body.rsplit_once('.').ok_or("expected companyPrefix.reference.*")?;
+    let (head, star) = body
+        .rsplit_once('.')
+        .ok_or("expected companyPrefix.reference.*")?;
     if star != "*" {
         return Err("only the pattern 'companyPrefix.reference.*' is supported".into());
     }
-    let (cp, cp_ref) = head.split_once('.').ok_or("expected companyPrefix.reference.*")?;
+    let (cp, cp_ref) = head
+        .split_once('.')
+        .ok_or("expected companyPrefix.reference.*")?;
     let v = cpi_reference(cp, cp_ref)?;
     key(IdentifierKind::Cpi, vec![("8010", v)], (0, cp.len()))
 }
@@ -265,7 +304,11 @@ fn itip_pattern(body: &str) -> Parsed {
     let g = gtin(cp, item_ref)?;
     two_digits(piece)?;
     two_digits(total)?;
-    key(IdentifierKind::Itip, vec![("8006", format!("{g}{piece}{total}"))], (1, cp.len()))
+    key(
+        IdentifierKind::Itip,
+        vec![("8006", format!("{g}{piece}{total}"))],
+        (1, cp.len()),
+    )
 }
 
 /// `cp.ref.*` patterns of 12-digit keys (GRAI, GDTI, SGCN).

@@ -253,18 +253,54 @@ mod tests {
     #[test]
     fn epc_urns_become_canonical_digital_links() {
         let cases = [
-            ("urn:epc:id:sscc:4012345.0000000333", "https://id.gs1.org/00/040123450000003338"),
-            ("urn:epc:id:sgln:4012345.00011.987", "https://id.gs1.org/414/4012345000115/254/987"),
-            ("urn:epc:id:sgln:4012345.00005.0", "https://id.gs1.org/414/4012345000054"),
-            ("urn:epc:id:sgtin:4012345.011111.9876", "https://id.gs1.org/01/04012345111118/21/9876"),
-            ("urn:epc:id:giai:4000001.111", "https://id.gs1.org/8004/4000001111"),
-            ("urn:epc:id:gdti:4012345.11111.123", "https://id.gs1.org/253/4012345111118123"),
-            ("urn:epc:id:pgln:4012345.00000", "https://id.gs1.org/417/4012345000009"),
-            ("urn:epc:class:lgtin:4012345.012345.998877", "https://id.gs1.org/01/04012345123456/10/998877"),
-            ("urn:epc:idpat:sgtin:4012345.012345.*", "https://id.gs1.org/01/04012345123456"),
-            ("urn:epc:id:grai:4012345.55555.987", "https://id.gs1.org/8003/04012345555554987"),
-            ("urn:epc:id:gsrn:0614141.0000010253", "https://id.gs1.org/8018/061414100000102534"),
-            ("urn:epc:id:sgtin:0614141.112345.A!b", "https://id.gs1.org/01/10614141123459/21/A%21b"),
+            (
+                "urn:epc:id:sscc:4012345.0000000333",
+                "https://id.gs1.org/00/040123450000003338",
+            ),
+            (
+                "urn:epc:id:sgln:4012345.00011.987",
+                "https://id.gs1.org/414/4012345000115/254/987",
+            ),
+            (
+                "urn:epc:id:sgln:4012345.00005.0",
+                "https://id.gs1.org/414/4012345000054",
+            ),
+            (
+                "urn:epc:id:sgtin:4012345.011111.9876",
+                "https://id.gs1.org/01/04012345111118/21/9876",
+            ),
+            (
+                "urn:epc:id:giai:4000001.111",
+                "https://id.gs1.org/8004/4000001111",
+            ),
+            (
+                "urn:epc:id:gdti:4012345.11111.123",
+                "https://id.gs1.org/253/4012345111118123",
+            ),
+            (
+                "urn:epc:id:pgln:4012345.00000",
+                "https://id.gs1.org/417/4012345000009",
+            ),
+            (
+                "urn:epc:class:lgtin:4012345.012345.998877",
+                "https://id.gs1.org/01/04012345123456/10/998877",
+            ),
+            (
+                "urn:epc:idpat:sgtin:4012345.012345.*",
+                "https://id.gs1.org/01/04012345123456",
+            ),
+            (
+                "urn:epc:id:grai:4012345.55555.987",
+                "https://id.gs1.org/8003/04012345555554987",
+            ),
+            (
+                "urn:epc:id:gsrn:0614141.0000010253",
+                "https://id.gs1.org/8018/061414100000102534",
+            ),
+            (
+                "urn:epc:id:sgtin:0614141.112345.A!b",
+                "https://id.gs1.org/01/10614141123459/21/A%21b",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(canon(input), want, "input {input}");
@@ -281,7 +317,13 @@ mod tests {
         assert_eq!(id.digital_link_path(), Some("/01/10614141073464/21/2018"));
 
         let dl = Identifier::parse("https://example.com/01/10614141073464/21/2018?x=1").unwrap();
-        assert_eq!(dl, Identifier { company_prefix: None, ..id.clone() });
+        assert_eq!(
+            dl,
+            Identifier {
+                company_prefix: None,
+                ..id.clone()
+            }
+        );
         assert_eq!(dl.company_prefix(), None);
 
         let sscc = Identifier::parse("urn:epc:id:sscc:0614141.1234567890").unwrap();
@@ -313,7 +355,10 @@ mod tests {
             canon("http://id.gs1.org/01/09521234543213/22/V1/10/L1"),
             "https://id.gs1.org/01/09521234543213/10/L1"
         );
-        assert_eq!(canon("https://example.com/414/4012345000115"), "https://id.gs1.org/414/4012345000115");
+        assert_eq!(
+            canon("https://example.com/414/4012345000115"),
+            "https://id.gs1.org/414/4012345000115"
+        );
     }
 
     #[test]
@@ -363,7 +408,10 @@ mod tests {
     fn digital_link_paths() {
         let id = Identifier::from_digital_link_path("/01/09521234543213/21/abc").unwrap();
         assert_eq!(id.kind(), IdentifierKind::Sgtin);
-        assert_eq!(id.canonical(), "https://id.gs1.org/01/09521234543213/21/abc");
+        assert_eq!(
+            id.canonical(),
+            "https://id.gs1.org/01/09521234543213/21/abc"
+        );
         assert!(Identifier::from_digital_link_path("01/09521234543213").is_err());
         assert!(Identifier::from_digital_link_path("/foo").is_err());
         let sscc = Identifier::from_digital_link_path("/00/106141412345678908").unwrap();

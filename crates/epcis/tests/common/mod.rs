@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-pub const CONFORMANCE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance");
+pub const CONFORMANCE_DIR: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance");
 
 pub fn conformance(rel: &str) -> PathBuf {
     Path::new(CONFORMANCE_DIR).join(rel)
@@ -29,5 +30,8 @@ pub fn read(path: &Path) -> String {
 }
 
 pub fn name(path: &Path) -> String {
-    path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned()
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned()
 }
