@@ -121,9 +121,10 @@ impl Namespaces {
     /// value).
     pub fn expand_value<'a>(&self, value: &'a str) -> Cow<'a, str> {
         if let Some((prefix, rest)) = value.split_once(':')
-            && let Some(iri) = self.resolve(prefix) {
-                return Cow::Owned(format!("{iri}{rest}"));
-            }
+            && let Some(iri) = self.resolve(prefix)
+        {
+            return Cow::Owned(format!("{iri}{rest}"));
+        }
         Cow::Borrowed(value)
     }
 

@@ -918,10 +918,11 @@ fn event(
     for (key, value) in obj.iter() {
         let p = path.key(key);
         if let Some(t) = event_type
-            && !field_allowed(key, t) {
-                r.err(&p, format!("field '{key}' is not part of an {t}"));
-                continue;
-            }
+            && !field_allowed(key, t)
+        {
+            r.err(&p, format!("field '{key}' is not part of an {t}"));
+            continue;
+        }
         match key {
             "@context" | "type" => {}
             "eventTime" => event_time = r.timestamp(value, &p),

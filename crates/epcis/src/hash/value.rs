@@ -201,17 +201,20 @@ fn normalise_digital_link(value: &str) -> Option<String> {
             u.truncate(key_end);
         } else if cpv_and_rest.chars().count() <= 20
             && cpv_and_rest.split('/').all(|part| dl_chars(part).is_some())
-            && let Some(slash) = cpv_and_rest.find('/') {
-                u = format!("{}{}", &u[..key_end], &cpv_and_rest[slash..]);
-            }
+            && let Some(slash) = cpv_and_rest.find('/')
+        {
+            u = format!("{}{}", &u[..key_end], &cpv_and_rest[slash..]);
+        }
     }
     // Keep only the finest qualifier: a serial makes the lot redundant.
     if let Some(lot_at) = gtin_path(&u, "/10/") {
         let lot_and_rest = &u[lot_at..];
         if let Some((lot, serial)) = lot_and_rest.split_once("/21/")
-            && chars_upto(lot, 20) && chars_upto(serial, 20) {
-                u = format!("{}/21/{serial}", &u[..lot_at - "/10/".len()]);
-            }
+            && chars_upto(lot, 20)
+            && chars_upto(serial, 20)
+        {
+            u = format!("{}/21/{serial}", &u[..lot_at - "/10/".len()]);
+        }
     }
     final_form_ok(&u).then_some(u)
 }
