@@ -1065,3 +1065,110 @@ fn event(
         document_context,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CTX: &str = r#""@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"ex": "https://ns.example.com/ext/"}]"#;
+
+    fn object_event(extra: &str) -> String {
+        format!(
+            r#"{{{CTX}, "type": "ObjectEvent", "eventTime": "2024-01-01T10:00:00+01:00",
+               "eventTimeZoneOffset": "+01:00", "action": "ADD",
+               "epcList": ["urn:epc:id:sgtin:0614141.107346.2018"]{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn query_documents_are_read() {
+        let doc = format!(
+            r#"{{{CTX}, "type": "EPCISQueryDocument", "schemaVersion": "2.0",
+               "creationDate": "2024-01-01T00:00:00Z",
+               "epcisBody": {{"queryResults": {{"queryName": "SimpleEventQuery",
+                 "resultsBody": {{"eventList": [{}]}}}}}}}}"#,
+            object_event("")
+        );
+        let d = parse_document(&doc).unwrap();
+        assert_eq!(d.document_type, DocumentType::EpcisQueryDocument);
+        assert_eq!(d.events.len(), 1);
+        assert_eq!(d.events[0].event_time.utc_millis(), 1_704_099_600_000);
+    }
+
+    #[test]
+    fn fields_are_checked_per_event_type() {
+        let e = parse_event(&object_event(r#", "childEPCs": []"#)).unwrap_err();
+        assert_eq!(e.first().path, "/childEPCs");
+        let e = parse_event(&object_event(r#", "inputEPCList": []"#)).unwrap_err();
+        assert_eq!(e.first().path, "/inputEPCList");
+    }
+
+    #[test]
+    fn extensions_need_a_namespace_except_inside_an_extension() {
+        let ok = parse_event(&object_event(
+            r#", "ex:a": {"plain": "1", "ex:b": [1, {"c": "d"}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(ok.extensions.len(), 1);
+        assert_eq!(ok.extensions[0].name, "{https://ns.example.com/ext/}a");
+        let e = parse_event(&object_event(r#", "undeclared:a": "1""#)).unwrap_err();
+        assert_eq!(e.first().path, "/undeclared:a");
+        let e = parse_event(&object_event(r#", "ex:a": {"un:b": "1"}"#)).unwrap_err();
+        assert_eq!(e.first().path, "/ex:a/un:b");
+        let e = parse_event(&object_event(r#", "ex:a": null"#)).unwrap_err();
+        assert_eq!(e.first().path, "/ex:a");
+    }
+
+    #[test]
+    fn event_level_context_declares_prefixes() {
+        let doc = format!(
+            r#"{{{CTX}, "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2024-01-01T00:00:00Z",
+               "epcisBody": {{"eventList": [{{"@context": {{"own": "urn:own:"}},
+                 "type": "ObjectEvent", "eventTime": "2024-01-01T10:00:00Z", "eventTimeZoneOffset": "+00:00",
+                 "action": "OBSERVE", "epcList": [], "own:x": "y"}}]}}}}"#
+        );
+        let d = parse_document(&doc).unwrap();
+        assert_eq!(d.events[0].extensions[0].name, "{urn:own:}x");
+        assert!(!d.events[0].pre_hash_string().contains("@context"));
+    }
+
+    #[test]
+    fn json_errors_carry_a_path() {
+        let e = parse_event(&object_event(r#", "action": "ADD""#)).unwrap_err();
+        assert_eq!(e.first().path, "/action");
+        assert!(e.first().reason.contains("duplicate"));
+        let e = parse_document("[1]").unwrap_err();
+        assert_eq!(e.first().path, "");
+    }
+
+    #[test]
+    fn identifiers_are_listed_with_their_roles() {
+        let ev = parse_event(&object_event(
+            r#", "readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234"},
+               "quantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.012345.998877", "quantity": 2}]"#,
+        ))
+        .unwrap();
+        let roles: Vec<_> = ev
+            .identifiers()
+            .into_iter()
+            .map(|(r, id)| (r, id.canonical().to_owned()))
+            .collect();
+        assert_eq!(
+            roles,
+            vec![
+                (
+                    IdentifierRole::Epc,
+                    "https://id.gs1.org/01/10614141073464/21/2018".to_owned()
+                ),
+                (
+                    IdentifierRole::Quantity,
+                    "https://id.gs1.org/01/04012345123456/10/998877".to_owned()
+                ),
+                (
+                    IdentifierRole::ReadPoint,
+                    "https://id.gs1.org/414/0614141073467/254/1234".to_owned()
+                ),
+            ]
+        );
+    }
+}
