@@ -67,7 +67,13 @@ fn python_has_reference() -> bool {
 }
 
 /// Make sure the reference can run; `false` means skip (never under CI).
+/// Done once per test process, so parallel tests do not race pip.
 fn ensure_reference() -> bool {
+    static READY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *READY.get_or_init(install_reference)
+}
+
+fn install_reference() -> bool {
     if python_has_reference() {
         return true;
     }
