@@ -1,0 +1,191 @@
+//! Deterministic execution of tracechain transactions.
+//!
+//! Execution is a pure function of (parent state, block): it reads and writes
+//! only through a [`Store`], uses the block's timestamp instead of a clock,
+//! and iterates nothing in hash order.
+//!
+//! Two kinds of failure are kept apart (docs/adr/0003):
+//! - a transaction that may not be *included* (wrong chain, wrong nonce)
+//!   makes a block invalid; proposers never include one ([`build_block`]
+//!   skips them) and validators vote against a block that does
+//!   ([`execute_block`]);
+//! - a transaction that is included but whose payload breaks a rule is
+//!   recorded as failed with its reason in a receipt; its nonce is consumed
+//!   and nothing else changes.
+//!
+//! Signatures are checked before execution (in batches, off this path); the
+//! executor assumes every transaction it sees is correctly signed.
+
+mod payload;
+
+use tracechain_state::{Store, records};
+use tracechain_types::{Outcome, Receipt, Transaction};
+
+pub use payload::Failure;
+
+/// What execution needs to know about the block besides its transactions.
+#[derive(Clone, Debug)]
+pub struct BlockEnv {
+    pub chain_id: String,
+    pub height: u64,
+    pub timestamp_ms: u64,
+}
+
+/// Why a transaction may not be included in a block.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Inadmissible {
+    #[error("transaction is for chain '{found}', this chain is '{expected}'")]
+    WrongChain { expected: String, found: String },
+    #[error("nonce {found} is not the sender's next nonce {expected}")]
+    WrongNonce { expected: u64, found: u64 },
+}
+
+/// A block that must not be accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidBlock {
+    #[error("transaction {index} ({tx}): {reason}")]
+    Transaction {
+        index: usize,
+        tx: String,
+        reason: Inadmissible,
+    },
+    #[error("state access failed: {0}")]
+    Storage(#[from] records::RecordError),
+}
+
+/// Counts of what a block did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockSummary {
+    pub applied: u32,
+    pub failed: u32,
+}
+
+impl BlockSummary {
+    fn count(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Applied => self.applied += 1,
+            Outcome::Failed { .. } => self.failed += 1,
+        }
+    }
+}
+
+/// Executes every transaction of a received block, or says why the block is
+/// invalid. On error the store holds partial writes and must be discarded.
+pub async fn execute_block(
+    store: &mut impl Store,
+    env: &BlockEnv,
+    txs: &[Transaction],
+) -> Result<BlockSummary, InvalidBlock> {
+    let mut summary = BlockSummary::default();
+    for (index, tx) in txs.iter().enumerate() {
+        let outcome = execute_transaction(store, env, index as u32, tx)
+            .await?
+            .map_err(|reason| InvalidBlock::Transaction {
+                index,
+                tx: tracechain_types::to_hex(tx.id()),
+                reason,
+            })?;
+        summary.count(&outcome);
+    }
+    Ok(summary)
+}
+
+/// Executes candidates in order, leaving out the ones that may not be
+/// included; returns the included transactions (the block body).
+pub async fn build_block(
+    store: &mut impl Store,
+    env: &BlockEnv,
+    candidates: Vec<Transaction>,
+) -> Result<(Vec<Transaction>, BlockSummary), records::RecordError> {
+    let mut included = Vec::with_capacity(candidates.len());
+    let mut summary = BlockSummary::default();
+    for tx in candidates {
+        let index = included.len() as u32;
+        if let Ok(outcome) = execute_transaction(store, env, index, &tx).await? {
+            summary.count(&outcome);
+            included.push(tx);
+        }
+    }
+    Ok((included, summary))
+}
+
+/// Checks that `tx` could be included now: right chain and a nonce not yet
+/// used. Gaps are allowed (the mempool holds the transaction until the
+/// nonces before it arrive).
+pub async fn check_admission(
+    store: &impl Store,
+    chain_id: &str,
+    tx: &Transaction,
+) -> Result<u64, AdmissionError> {
+    if tx.chain_id() != chain_id {
+        return Err(AdmissionError::Inadmissible(Inadmissible::WrongChain {
+            expected: chain_id.to_string(),
+            found: tx.chain_id().to_string(),
+        }));
+    }
+    let expected = records::nonce(store, tx.sender()).await?;
+    if tx.nonce() < expected {
+        return Err(AdmissionError::NonceUsed {
+            expected,
+            found: tx.nonce(),
+        });
+    }
+    Ok(expected)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdmissionError {
+    #[error(transparent)]
+    Inadmissible(Inadmissible),
+    #[error("nonce {found} was already used; the sender's next nonce is {expected}")]
+    NonceUsed { expected: u64, found: u64 },
+    #[error("state access failed: {0}")]
+    Storage(#[from] records::RecordError),
+}
+
+/// Executes one transaction: the outer result is storage failure, the inner
+/// one says whether the transaction may be included at all.
+async fn execute_transaction(
+    store: &mut impl Store,
+    env: &BlockEnv,
+    index: u32,
+    tx: &Transaction,
+) -> Result<Result<Outcome, Inadmissible>, records::RecordError> {
+    if tx.chain_id() != env.chain_id {
+        return Ok(Err(Inadmissible::WrongChain {
+            expected: env.chain_id.clone(),
+            found: tx.chain_id().to_string(),
+        }));
+    }
+    let expected = records::nonce(store, tx.sender()).await?;
+    if tx.nonce() != expected {
+        return Ok(Err(Inadmissible::WrongNonce {
+            expected,
+            found: tx.nonce(),
+        }));
+    }
+    records::set_nonce(store, tx.sender(), expected + 1);
+
+    let outcome = match payload::apply(store, env, tx).await? {
+        Ok(log_records) => {
+            for record in log_records {
+                store.append(record);
+            }
+            Outcome::Applied
+        }
+        Err(failure) => Outcome::Failed {
+            code: failure.code.to_string(),
+            reason: failure.reason,
+        },
+    };
+    let receipt = Receipt {
+        height: env.height,
+        index,
+        outcome: outcome.clone(),
+    };
+    records::put_receipt(store, &tx.id(), &receipt);
+    Ok(Ok(outcome))
+}
+
+#[cfg(test)]
+mod tests;

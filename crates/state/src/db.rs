@@ -1,0 +1,122 @@
+//! The concrete databases and their on-disk configuration.
+
+use commonware_glue::stateful::db::{DatabaseSet, Shared};
+use commonware_parallel::Sequential;
+use commonware_runtime::buffer::paged::CacheRef;
+use commonware_storage::{
+    journal::contiguous::{fixed::Config as FixedJournalConfig, variable::Config as VarJournalConfig},
+    mmr::{self, full::Config as MerkleConfig},
+    qmdb::{
+        current::{VariableConfig, ordered::variable as current_ordered},
+        keyless::fixed as keyless_fixed,
+    },
+    translator::EightCap,
+};
+use commonware_codec::RangeCfg;
+use commonware_cryptography::Sha256;
+use commonware_utils::{NZU16, NZU64, NZUsize};
+use std::num::{NonZeroU16, NonZeroUsize};
+use tracechain_types::{Digest, LogRecord};
+
+/// Bytes per bitmap chunk of the `current` state database (256 operations).
+pub const STATE_CHUNK_BYTES: usize = 32;
+/// Largest value stored under one state key.
+pub const MAX_STATE_VALUE_BYTES: usize = 64 * 1024;
+
+/// World state: 32-byte keys (hashes of namespaced logical keys, see
+/// [`crate::keys`]) to encoded values.
+pub type StateDb<E> = current_ordered::Db<
+    mmr::Family,
+    E,
+    Digest,
+    Vec<u8>,
+    Sha256,
+    EightCap,
+    STATE_CHUNK_BYTES,
+    Sequential,
+>;
+
+/// The append-only event log.
+pub type LogDb<E> = keyless_fixed::Db<mmr::Family, E, LogRecord, Sha256, Sequential>;
+
+/// The set of databases the stateful actor manages for us.
+pub type Databases<E> = (Shared<StateDb<E>>, Shared<LogDb<E>>);
+
+/// Configuration of [`Databases`] as the stateful actor wants it.
+pub type DatabasesConfig<E> = <Databases<E> as DatabaseSet<E>>::Config;
+
+const PAGE_SIZE: NonZeroU16 = NZU16!(4096);
+const IO_BUFFER: NonZeroUsize = NZUsize!(64 * 1024);
+
+/// Where and how the databases live on disk.
+#[derive(Clone)]
+pub struct StorageConfig {
+    /// Prefix of every partition name (one chain's node keeps all its
+    /// partitions under one storage directory).
+    pub prefix: String,
+    pub page_cache: CacheRef,
+}
+
+impl StorageConfig {
+    /// A config with a page cache of `cache_pages` pages of 4 KiB.
+    pub fn new(prefix: impl Into<String>, cache_pages: usize) -> Self {
+        Self {
+            prefix: prefix.into(),
+            page_cache: CacheRef::new(PAGE_SIZE, NonZeroUsize::new(cache_pages.max(16)).unwrap_or(NZUsize!(16))),
+        }
+    }
+
+    fn merkle(&self, name: &str) -> MerkleConfig<Sequential> {
+        MerkleConfig {
+            journal_partition: format!("{}-{name}-merkle-journal", self.prefix),
+            metadata_partition: format!("{}-{name}-merkle-metadata", self.prefix),
+            items_per_blob: NZU64!(65_536),
+            write_buffer: IO_BUFFER,
+            replay_buffer: IO_BUFFER,
+            strategy: Sequential,
+            page_cache: self.page_cache.clone(),
+        }
+    }
+
+    /// Configuration for the state and log databases.
+    pub fn databases<E>(&self) -> (StateConfig, LogConfig) {
+        let state = VariableConfig {
+            merkle_config: self.merkle("state"),
+            journal_config: VarJournalConfig {
+                partition: format!("{}-state-log", self.prefix),
+                items_per_section: NZU64!(4096),
+                compression: None,
+                codec_config: ((), (RangeCfg::new(0..=MAX_STATE_VALUE_BYTES), ())),
+                page_cache: self.page_cache.clone(),
+                write_buffer: IO_BUFFER,
+                replay_buffer: IO_BUFFER,
+            },
+            grafted_metadata_partition: format!("{}-state-grafted", self.prefix),
+            translator: EightCap,
+            init_cache: Some(NZUsize!(4096)),
+            init_buffer: NZUsize!(1 << 20),
+            init_concurrency: (),
+        };
+        let log = keyless_fixed::Config {
+            merkle: self.merkle("events"),
+            log: FixedJournalConfig {
+                partition: format!("{}-events-log", self.prefix),
+                items_per_blob: NZU64!(65_536),
+                page_cache: self.page_cache.clone(),
+                write_buffer: IO_BUFFER,
+                replay_buffer: IO_BUFFER,
+            },
+        };
+        (state, log)
+    }
+}
+
+/// Configuration of the state database.
+pub type StateConfig = VariableConfig<
+    EightCap,
+    ((), (RangeCfg<usize>, ())),
+    Sequential,
+>;
+
+/// Configuration of the event log database.
+pub type LogConfig = keyless_fixed::Config<Sequential>;

@@ -1,0 +1,22 @@
+//! tracechain's authenticated storage.
+//!
+//! Two structures, both rooted in every block header:
+//! - the **state**: an ordered QMDB `current` database of 32-byte keys to
+//!   byte values, with key-value and exclusion proofs;
+//! - the **event log**: an append-only keyless QMDB (a Merkle mountain range
+//!   of operations) holding one fixed-size [`LogRecord`] per applied record.
+//!
+//! Execution never touches the databases directly: it reads and writes
+//! through the [`Store`] trait, so the executor is testable on a
+//! [`MemoryStore`] and the ALPHA storage APIs stay behind this crate.
+
+pub mod db;
+pub mod keys;
+pub mod records;
+pub mod store;
+
+pub use db::{Databases, LogDb, StateDb, StorageConfig};
+pub use keys::StateKey;
+pub use store::{BlockBatches, MemoryStore, Store, StoreError};
+
+

@@ -1,0 +1,139 @@
+//! The read/write surface execution sees.
+
+use crate::db::{LogDb, StateDb};
+use commonware_glue::stateful::db::{ManagedDb, Merkleized as _, Unmerkleized as _};
+use commonware_runtime::{Spawner, Storage, Clock, Metrics};
+use std::{collections::BTreeMap, future::Future};
+use tracechain_types::{Digest, LogRecord};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state read failed: {0}")]
+    Read(String),
+    #[error("merkleization failed: {0}")]
+    Merkleize(String),
+}
+
+/// What block execution may do with storage: read state, write state,
+/// append to the event log. Nothing else.
+pub trait Store: Send {
+    fn get(&self, key: &Digest) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+    fn put(&mut self, key: Digest, value: Vec<u8>);
+    fn append(&mut self, record: LogRecord);
+}
+
+/// An in-memory store for executor unit tests and tools.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    pub state: BTreeMap<Digest, Vec<u8>>,
+    pub log: Vec<LogRecord>,
+}
+
+impl Store for MemoryStore {
+    async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state.get(key).cloned())
+    }
+
+    fn put(&mut self, key: Digest, value: Vec<u8>) {
+        self.state.insert(key, value);
+    }
+
+    fn append(&mut self, record: LogRecord) {
+        self.log.push(record);
+    }
+}
+
+type StateBatch<E> = <StateDb<E> as ManagedDb<E>>::Unmerkleized;
+type LogBatch<E> = <LogDb<E> as ManagedDb<E>>::Unmerkleized;
+pub type StateMerkleized<E> = <StateDb<E> as ManagedDb<E>>::Merkleized;
+pub type LogMerkleized<E> = <LogDb<E> as ManagedDb<E>>::Merkleized;
+
+/// Speculative batches over the real databases for one block.
+pub struct BlockBatches<E: StorageContext> {
+    // Batches are consumed by value on every write; `None` only transiently.
+    state: Option<StateBatch<E>>,
+    log: Option<LogBatch<E>>,
+}
+
+/// The runtime capabilities the databases need.
+pub trait StorageContext: Spawner + Storage + Clock + Metrics + Clone + Send + Sync + 'static {}
+impl<T: Spawner + Storage + Clock + Metrics + Clone + Send + Sync + 'static> StorageContext for T {}
+
+/// The roots and bounds a block header records after execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roots {
+    pub state_root: Digest,
+    pub state_ops_root: Digest,
+    pub state_floor: u64,
+    pub state_size: u64,
+    pub log_root: Digest,
+    pub log_floor: u64,
+    pub log_size: u64,
+}
+
+impl<E: StorageContext> BlockBatches<E> {
+    pub fn new(batches: (StateBatch<E>, LogBatch<E>)) -> Self {
+        Self {
+            state: Some(batches.0),
+            log: Some(batches.1),
+        }
+    }
+
+    /// Seals both batches, computing their roots.
+    pub async fn merkleize(
+        mut self,
+    ) -> Result<((StateMerkleized<E>, LogMerkleized<E>), Roots), StoreError> {
+        let state = self.state.take().ok_or_else(lost)?;
+        let log = self.log.take().ok_or_else(lost)?;
+        let state = state
+            .merkleize()
+            .await
+            .map_err(|e| StoreError::Merkleize(e.to_string()))?;
+        let log = log
+            .merkleize()
+            .await
+            .map_err(|e| StoreError::Merkleize(e.to_string()))?;
+        let roots = roots_of(&state, &log);
+        Ok(((state, log), roots))
+    }
+}
+
+fn lost() -> StoreError {
+    StoreError::Merkleize("batch already consumed".into())
+}
+
+/// Roots and bounds of merkleized batches.
+pub fn roots_of<E: StorageContext>(state: &StateMerkleized<E>, log: &LogMerkleized<E>) -> Roots {
+    let log_bounds = log.bounds();
+    Roots {
+        state_root: state.root(),
+        state_ops_root: state.ops_root(),
+        state_floor: *state.sync_boundary(),
+        state_size: *state.bounds().tip.size,
+        log_root: log.root(),
+        log_floor: *log_bounds.inactivity_floor,
+        log_size: *log_bounds.tip.size,
+    }
+}
+
+impl<E: StorageContext> Store for BlockBatches<E> {
+    async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        let state = self.state.as_ref().ok_or_else(lost)?;
+        state
+            .get(key)
+            .await
+            .map_err(|e| StoreError::Read(e.to_string()))
+    }
+
+    fn put(&mut self, key: Digest, value: Vec<u8>) {
+        if let Some(batch) = self.state.take() {
+            self.state = Some(batch.write(key, Some(value)));
+        }
+    }
+
+    fn append(&mut self, record: LogRecord) {
+        if let Some(batch) = self.log.take() {
+            self.log = Some(batch.append(record));
+        }
+    }
+}
