@@ -12,10 +12,10 @@ use commonware_storage::{
     },
     translator::EightCap,
 };
-use commonware_codec::RangeCfg;
 use commonware_cryptography::Sha256;
 use commonware_utils::{NZU16, NZU64, NZUsize};
 use std::num::{NonZeroU16, NonZeroUsize};
+use crate::value::StateValue;
 use tracechain_types::{Digest, LogRecord};
 
 /// Bytes per bitmap chunk of the `current` state database (256 operations).
@@ -29,7 +29,7 @@ pub type StateDb<E> = current_ordered::Db<
     mmr::Family,
     E,
     Digest,
-    Vec<u8>,
+    StateValue,
     Sha256,
     EightCap,
     STATE_CHUNK_BYTES,
@@ -86,7 +86,7 @@ impl StorageConfig {
                 partition: format!("{}-state-log", self.prefix),
                 items_per_section: NZU64!(4096),
                 compression: None,
-                codec_config: ((), (RangeCfg::new(0..=MAX_STATE_VALUE_BYTES), ())),
+                codec_config: ((), ()),
                 page_cache: self.page_cache.clone(),
                 write_buffer: IO_BUFFER,
                 replay_buffer: IO_BUFFER,
@@ -112,11 +112,31 @@ impl StorageConfig {
 }
 
 /// Configuration of the state database.
-pub type StateConfig = VariableConfig<
-    EightCap,
-    ((), (RangeCfg<usize>, ())),
-    Sequential,
->;
+pub type StateConfig = VariableConfig<EightCap, ((), ()), Sequential>;
 
 /// Configuration of the event log database.
 pub type LogConfig = keyless_fixed::Config<Sequential>;
+
+/// Canonical root of the empty state: the genesis block's state root.
+///
+/// storage exposes no pure function for the canonical (grafted) root of an
+/// empty `current` database, so it is computed once by opening one in an
+/// in-memory deterministic runtime on a scratch thread (which keeps it clear
+/// of whatever runtime the caller is on).
+pub fn empty_state_root() -> Digest {
+    static ROOT: std::sync::OnceLock<Digest> = std::sync::OnceLock::new();
+    *ROOT.get_or_init(|| {
+        std::thread::spawn(|| {
+            use commonware_runtime::{Runner as _, Supervisor as _, deterministic};
+            deterministic::Runner::default().start(|context| async move {
+                let config = StorageConfig::new("empty", 16).databases::<deterministic::Context>().0;
+                let db = StateDb::<deterministic::Context>::init(context.child("empty"), config, None)
+                    .await
+                    .expect("an in-memory database opens");
+                db.root()
+            })
+        })
+        .join()
+        .expect("computing the empty state root does not panic")
+    })
+}

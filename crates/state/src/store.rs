@@ -1,6 +1,9 @@
 //! The read/write surface execution sees.
 
-use crate::db::{LogDb, StateDb};
+use crate::{
+    StateValue,
+    db::{LogDb, StateDb},
+};
 use commonware_glue::stateful::db::{ManagedDb, Merkleized as _, Unmerkleized as _};
 use commonware_runtime::{Spawner, Storage, Clock, Metrics};
 use std::{collections::BTreeMap, future::Future};
@@ -122,12 +125,13 @@ impl<E: StorageContext> Store for BlockBatches<E> {
         state
             .get(key)
             .await
+            .map(|value| value.map(|v| v.0))
             .map_err(|e| StoreError::Read(e.to_string()))
     }
 
     fn put(&mut self, key: Digest, value: Vec<u8>) {
         if let Some(batch) = self.state.take() {
-            self.state = Some(batch.write(key, Some(value)));
+            self.state = Some(batch.write(key, Some(StateValue(value))));
         }
     }
 

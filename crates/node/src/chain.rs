@@ -1,0 +1,71 @@
+//! What the rest of the node (API, tests, tools) learns about finalized
+//! blocks as they are applied.
+
+use std::sync::Arc;
+use tokio::sync::{broadcast, watch};
+use tracechain_types::{Block, Digest, Header};
+
+/// The latest finalized and applied block.
+#[derive(Clone, Debug)]
+pub struct Finalized {
+    pub height: u64,
+    pub digest: Digest,
+    pub header: Header,
+}
+
+/// Fan-out of finalized blocks, in height order, as they are applied.
+#[derive(Clone)]
+pub struct ChainEvents {
+    latest: watch::Sender<Option<Finalized>>,
+    blocks: broadcast::Sender<Arc<Block>>,
+}
+
+impl Default for ChainEvents {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChainEvents {
+    pub fn new() -> Self {
+        let (latest, _) = watch::channel(None);
+        let (blocks, _) = broadcast::channel(1024);
+        Self { latest, blocks }
+    }
+
+    /// Called by the application once a block's state is applied. A block
+    /// can be re-delivered after a crash; older heights are ignored.
+    pub fn finalized(&self, block: &Block) {
+        let height = block.header.height;
+        let newer = self
+            .latest
+            .borrow()
+            .as_ref()
+            .is_none_or(|current| current.height < height);
+        if !newer {
+            return;
+        }
+        self.latest.send_replace(Some(Finalized {
+            height,
+            digest: block.header.digest(),
+            header: block.header.clone(),
+        }));
+        // No receivers is fine: nobody is listening yet.
+        let _ = self.blocks.send(Arc::new(block.clone()));
+    }
+
+    /// The latest applied finalized block, if any since start.
+    pub fn latest(&self) -> Option<Finalized> {
+        self.latest.borrow().clone()
+    }
+
+    /// Watches the latest finalized block.
+    pub fn watch(&self) -> watch::Receiver<Option<Finalized>> {
+        self.latest.subscribe()
+    }
+
+    /// Every finalized block from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Block>> {
+        self.blocks.subscribe()
+    }
+}

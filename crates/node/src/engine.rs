@@ -1,0 +1,430 @@
+//! Wires one node's consensus stack, generic over the runtime and the p2p
+//! network, so the same code runs on tokio with authenticated TCP and on the
+//! deterministic runtime with the simulated network:
+//!
+//! ```text
+//! tx gossip ─► mempool ◄── API
+//!                 │
+//! simplex ◄─► Deferred ◄─► stateful (App: build / verify / execute)
+//!    │                         ▲ finalized blocks, in order
+//!    └──► marshal ─────────────┘  (archives, backfill from peers)
+//! ```
+
+use crate::{
+    application::{App, BlockPolicy},
+    chain::ChainEvents,
+    gossip::{self, TxGossip},
+    mempool::Mempool,
+    statesync::NoStateSync,
+};
+use commonware_broadcast::buffered;
+use commonware_consensus::{
+    marshal::{
+        self,
+        core::{Actor as MarshalActor, Mailbox as MarshalMailbox},
+        resolver::p2p as marshal_resolver,
+        standard::{Deferred, Standard},
+    },
+    simplex::{
+        self,
+        config::{ForwardPolicy, SkipPolicy},
+        elector::RoundRobin,
+        scheme::ed25519::Scheme,
+    },
+    types::{Epoch, FixedEpocher, ViewDelta},
+};
+use commonware_cryptography::{
+    Digested, Digestible, Sha256, Signer, certificate::ConstantProvider,
+};
+use commonware_glue::stateful::{
+    Config as StatefulConfig, Mailbox as StatefulMailbox, Stateful, SyncPlan,
+    db::SyncEngineConfig,
+};
+use commonware_p2p::{Blocker, Provider, Receiver, Sender};
+use commonware_parallel::Sequential;
+use commonware_runtime::{Handle, Quota, Supervisor as _, buffer::paged::CacheRef};
+use commonware_storage::{archive::prunable, translator::TwoCap};
+use commonware_utils::{NZDuration, NZU32, NZU64, NZUsize, ordered::Set};
+use std::time::Duration;
+use tracechain_state::{LogDb, StateDb, StorageConfig, store::StorageContext};
+use tracechain_types::{Block, Genesis, PrivateKey, PublicKey};
+
+/// Namespace of every consensus signature of tracechain.
+pub const CONSENSUS_NAMESPACE: &[u8] = b"tracechain/consensus/v1";
+
+/// p2p channels, in the order [`Channels`] holds them.
+pub const CHANNEL_VOTES: u64 = 0;
+pub const CHANNEL_CERTIFICATES: u64 = 1;
+pub const CHANNEL_CONSENSUS_RESOLVER: u64 = 2;
+pub const CHANNEL_BACKFILL: u64 = 3;
+pub const CHANNEL_BLOCKS: u64 = 4;
+pub const CHANNEL_STATE_SYNC: u64 = 5;
+pub const CHANNEL_TXS: u64 = 6;
+
+/// Every channel with its per-peer rate limit.
+pub fn channel_quotas() -> Vec<(u64, Quota)> {
+    let generous = Quota::per_second(NZU32!(50_000));
+    vec![
+        (CHANNEL_VOTES, generous),
+        (CHANNEL_CERTIFICATES, generous),
+        (CHANNEL_CONSENSUS_RESOLVER, generous),
+        (CHANNEL_BACKFILL, generous),
+        (CHANNEL_BLOCKS, generous),
+        (CHANNEL_STATE_SYNC, generous),
+        (CHANNEL_TXS, generous),
+    ]
+}
+
+/// Largest p2p message: a full block plus framing, or a certificate.
+pub fn max_message_size(participants: u32) -> u32 {
+    let sizes = [
+        simplex::max_payload_size::<Scheme, tracechain_types::Digest>(participants),
+        marshal::max_payload_size::<Standard<Block>, Scheme>(participants, &()),
+        gossip::MAX_BATCH_BYTES,
+    ];
+    let biggest = sizes.into_iter().max().unwrap_or(gossip::MAX_BATCH_BYTES);
+    u32::try_from(biggest + 64 * 1024).unwrap_or(u32::MAX)
+}
+
+/// One registered channel: (sender, receiver).
+pub type Channel<S, R> = (S, R);
+
+/// The node's p2p channels, registered by the caller on its network.
+pub struct Channels<S, R> {
+    pub votes: Channel<S, R>,
+    pub certificates: Channel<S, R>,
+    pub consensus_resolver: Channel<S, R>,
+    pub backfill: Channel<S, R>,
+    pub blocks: Channel<S, R>,
+    pub state_sync: Channel<S, R>,
+    pub txs: Channel<S, R>,
+}
+
+impl<S, R> Channels<S, R> {
+    /// Takes channels in [`channel_quotas`] order.
+    pub fn from_ordered(channels: Vec<Channel<S, R>>) -> Option<Self> {
+        let mut it = channels.into_iter();
+        Some(Self {
+            votes: it.next()?,
+            certificates: it.next()?,
+            consensus_resolver: it.next()?,
+            backfill: it.next()?,
+            blocks: it.next()?,
+            state_sync: it.next()?,
+            txs: it.next()?,
+        })
+    }
+}
+
+/// Tunables that differ between production and simulation.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Prefix of every storage partition of this node.
+    pub partition_prefix: String,
+    pub block_policy: BlockPolicy,
+    pub leader_timeout: Duration,
+    pub certification_timeout: Duration,
+    pub timeout_retry: Duration,
+    pub fetch_timeout: Duration,
+    /// Pages (4 KiB) of storage cache.
+    pub cache_pages: usize,
+}
+
+impl EngineConfig {
+    pub fn new(partition_prefix: impl Into<String>) -> Self {
+        Self {
+            partition_prefix: partition_prefix.into(),
+            block_policy: BlockPolicy::default(),
+            leader_timeout: Duration::from_secs(2),
+            certification_timeout: Duration::from_secs(3),
+            timeout_retry: Duration::from_secs(1),
+            fetch_timeout: Duration::from_secs(2),
+            cache_pages: 16_384,
+        }
+    }
+}
+
+/// The marshal mailbox type of a tracechain node.
+pub type Marshal = MarshalMailbox<Scheme, Standard<Block>>;
+
+/// Handles to a running node's stack.
+pub struct Started<E: StorageContext + rand_core::CryptoRng> {
+    pub marshal: Marshal,
+    pub stateful: StatefulMailbox<E, App>,
+    pub mempool: Mempool,
+    pub events: ChainEvents,
+    pub gossip: TxGossip,
+    pub validators: Vec<PublicKey>,
+    /// The consensus engine; finishes only when the node stops.
+    pub consensus: Handle<()>,
+}
+
+/// Everything a node needs to know about its chain.
+#[derive(Clone)]
+pub struct ChainSpec {
+    pub genesis: Genesis,
+    pub genesis_block: Block,
+}
+
+impl ChainSpec {
+    /// Derives the genesis block. The genesis state is the empty state; its
+    /// roots are what an empty database reports, so they are computed, not
+    /// configured.
+    pub fn new<E: StorageContext>(genesis: Genesis) -> Self {
+        use commonware_glue::stateful::db::DatabaseSet;
+        let (state, log) =
+            <tracechain_state::Databases<E> as DatabaseSet<E>>::initial_sync_targets();
+        let validators = genesis.validator_keys();
+        let leader = validators
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PrivateKey::from_seed(0).public_key());
+        let roots = tracechain_types::Header {
+            context: simplex::types::Context {
+                round: commonware_consensus::types::Round::zero(),
+                leader,
+                parent: (commonware_consensus::types::View::zero(), genesis.hash()),
+            },
+            height: 0,
+            parent: genesis.hash(),
+            timestamp_ms: genesis.genesis_time_ms,
+            tx_root: tracechain_types::block::tx_root(&[]),
+            tx_count: 0,
+            state_root: tracechain_state::empty_state_root(),
+            state_ops_root: state.root,
+            state_floor: state.range.start().as_u64(),
+            state_size: state.range.end().as_u64(),
+            log_root: log.root,
+            log_floor: log.range.start().as_u64(),
+            log_size: log.range.end().as_u64(),
+        };
+        let genesis_block = Block::genesis(genesis.hash(), &roots);
+        Self {
+            genesis,
+            genesis_block,
+        }
+    }
+}
+
+fn archive_config<C>(prefix: &str, name: &str, page_cache: CacheRef, codec: C) -> prunable::Config<TwoCap, C> {
+    let buffer = NZUsize!(64 * 1024);
+    prunable::Config {
+        translator: TwoCap,
+        metadata_partition: format!("{prefix}-{name}-metadata"),
+        key_partition: format!("{prefix}-{name}-key"),
+        key_page_cache: page_cache,
+        value_partition: format!("{prefix}-{name}-value"),
+        compression: None,
+        codec_config: codec,
+        items_per_section: NZU64!(4096),
+        key_write_buffer: buffer,
+        value_write_buffer: buffer,
+        replay_buffer: buffer,
+    }
+}
+
+/// Starts a validator's whole stack and returns handles to it.
+pub async fn start<E, S, R, P, B>(
+    context: E,
+    signer: PrivateKey,
+    spec: &ChainSpec,
+    config: EngineConfig,
+    channels: Channels<S, R>,
+    peers: P,
+    blocker: B,
+) -> Started<E>
+where
+    E: StorageContext + rand_core::CryptoRng + commonware_runtime::Network,
+    S: Sender<PublicKey = PublicKey>,
+    R: Receiver<PublicKey = PublicKey>,
+    P: Provider<PublicKey = PublicKey> + Clone,
+    B: Blocker<PublicKey = PublicKey> + Clone,
+{
+    let public_key = signer.public_key();
+    let validators = spec.genesis.validator_keys();
+    let participants: Set<PublicKey> = Set::from_iter_dedup(validators.iter().cloned());
+    let scheme = Scheme::signer(CONSENSUS_NAMESPACE, participants.clone(), signer.clone())
+        .unwrap_or_else(|| Scheme::verifier(CONSENSUS_NAMESPACE, participants.clone()));
+    let prefix = config.partition_prefix.clone();
+    let storage = StorageConfig::new(prefix.clone(), config.cache_pages);
+    let page_cache = storage.page_cache.clone();
+    let epocher = FixedEpocher::new(NZU64!(u64::MAX));
+    let mailbox = NZUsize!(1024);
+    let buffer = NZUsize!(64 * 1024);
+
+    // Mempool and transaction gossip.
+    let mempool = Mempool::new(Default::default());
+    let events = ChainEvents::new();
+    let gossip = gossip::start(
+        context.child("tx_gossip"),
+        mempool.clone(),
+        spec.genesis.chain_id.clone(),
+        channels.txs,
+    );
+
+    // Marshal's backfill resolver and the block broadcast buffer.
+    let resolver = marshal_resolver::init(
+        context.child("marshal_resolver"),
+        marshal_resolver::Config {
+            public_key: public_key.clone(),
+            peer_provider: peers.clone(),
+            blocker: blocker.clone(),
+            mailbox_size: mailbox,
+            fetch_timeout: NZDuration!(config.fetch_timeout),
+            fetch_retry_delay: Duration::from_millis(200),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        channels.backfill,
+    );
+    let (broadcast_engine, buffer_mailbox) = buffered::Engine::new(
+        context.child("broadcast"),
+        buffered::Config {
+            public_key: public_key.clone(),
+            mailbox_size: mailbox,
+            deque_size: 32,
+            priority: false,
+            codec_config: (),
+            peer_provider: peers.clone(),
+            strategy: Sequential,
+        },
+    );
+    broadcast_engine.start(channels.blocks);
+
+    // Marshal: finalized blocks and certificates, kept forever (the chain's
+    // history is served from here).
+    let finalizations = prunable::Archive::init(
+        context.child("finalizations_by_height"),
+        archive_config(&prefix, "finalizations", page_cache.clone(), scheme_certificate_cfg(&scheme)),
+    )
+    .await
+    .expect("cannot open the finalizations archive");
+    let blocks = prunable::Archive::init(
+        context.child("finalized_blocks"),
+        archive_config(&prefix, "blocks", page_cache.clone(), ()),
+    )
+    .await
+    .expect("cannot open the blocks archive");
+
+    let plan = SyncPlan::init(context.child("sync_plan"), prefix.clone()).await;
+    let provider = ConstantProvider::new(scheme.clone());
+    let genesis_digest = spec.genesis_block.digest();
+    let (marshal_actor, marshal, floor) = MarshalActor::<_, Standard<Block>, _, _, _, _, _>::init(
+        context.child("marshal"),
+        finalizations,
+        blocks,
+        marshal::Config {
+            provider: provider.clone(),
+            epocher: epocher.clone(),
+            start: plan.marshal_start(Digested::precomputed(spec.genesis_block.clone(), genesis_digest)),
+            partition_prefix: prefix.clone(),
+            mailbox_size: mailbox,
+            view_retention: ViewDelta::new(64),
+            prunable_items_per_section: NZU64!(4096),
+            page_cache: page_cache.clone(),
+            replay_buffer: buffer,
+            key_write_buffer: buffer,
+            value_write_buffer: buffer,
+            block_codec_config: (),
+            max_repair: NZUsize!(64),
+            max_pending_acks: NZUsize!(16),
+            strategy: Sequential,
+        },
+    )
+    .await;
+
+    // Nothing is served on the state-sync channel (see statesync.rs); it
+    // stays registered so enabling state sync later keeps channel numbers.
+    drop(channels.state_sync);
+
+    // The application and the stateful actor that drives it.
+    let app = App::new(
+        &spec.genesis.chain_id,
+        spec.genesis_block.clone(),
+        mempool.clone(),
+        events.clone(),
+        config.block_policy,
+    );
+    let (stateful_actor, stateful) = Stateful::new(
+        context.child("stateful"),
+        StatefulConfig {
+            application: app,
+            db_config: storage.databases::<E>(),
+            provider: (),
+            marshal: (marshal.clone(), floor),
+            mailbox_size: mailbox,
+            plan,
+            resolvers: (
+                NoStateSync::<StateDb<E>>::new(),
+                NoStateSync::<LogDb<E>>::new(),
+            ),
+            sync_config: SyncEngineConfig {
+                fetch_batch_size: NZU64!(1024),
+                apply_batch_size: NZU64!(1024),
+                max_outstanding_requests: NZUsize!(8),
+            },
+            prune_config: None,
+            strategy: Sequential,
+        },
+    );
+    let deferred = Deferred::new(
+        context.child("deferred"),
+        stateful.clone(),
+        marshal.clone(),
+        epocher,
+    );
+    marshal_actor.start(stateful.clone(), buffer_mailbox, resolver);
+    stateful_actor.start();
+
+    // Consensus.
+    let engine = simplex::Engine::new(
+        context.child("simplex"),
+        simplex::Config {
+            scheme,
+            elector: RoundRobin::<Sha256>::default(),
+            blocker,
+            automaton: deferred.clone(),
+            relay: deferred.clone(),
+            reporter: deferred,
+            strategy: Sequential,
+            partition: format!("{prefix}-simplex"),
+            mailbox_size: mailbox,
+            epoch: Epoch::zero(),
+            floor: simplex::config::Floor::Genesis(genesis_digest),
+            replay_buffer: buffer,
+            write_buffer: buffer,
+            page_cache,
+            leader_timeout: config.leader_timeout,
+            certification_timeout: config.certification_timeout,
+            timeout_retry: config.timeout_retry,
+            view_retention: ViewDelta::new(64),
+            skip: SkipPolicy::Enabled {
+                timeout: config.leader_timeout * 3,
+                budget: simplex::SkipBudget::Participants,
+            },
+            fetch_timeout: NZDuration!(config.fetch_timeout),
+            fetch_retry_delay: Duration::from_millis(500),
+            forward: ForwardPolicy::Disabled,
+            track_historical_votes: false,
+        },
+    );
+    let consensus = engine.start(channels.votes, channels.certificates, channels.consensus_resolver);
+
+    Started {
+        marshal,
+        stateful,
+        mempool,
+        events,
+        gossip,
+        validators,
+        consensus,
+    }
+}
+
+fn scheme_certificate_cfg(
+    scheme: &Scheme,
+) -> <commonware_consensus::simplex::types::Finalization<Scheme, tracechain_types::Digest> as commonware_codec::Read>::Cfg {
+    use commonware_cryptography::certificate::Verifier as _;
+    scheme.certificate_codec_config()
+}
+

@@ -1,0 +1,16 @@
+//! A tracechain node: the mempool, transaction gossip, the block-level
+//! application, and the wiring of commonware's simplex, marshal and
+//! stateful actors (generic over runtime and network so the same code runs
+//! in production and in deterministic simulation).
+
+pub mod application;
+pub mod chain;
+pub mod engine;
+pub mod gossip;
+pub mod mempool;
+pub mod statesync;
+
+pub use application::{App, BlockPolicy};
+pub use chain::{ChainEvents, Finalized};
+pub use engine::{ChainSpec, EngineConfig, Started};
+pub use mempool::{Mempool, MempoolConfig, MempoolError};
