@@ -18,7 +18,7 @@
 
 mod payload;
 
-use tracechain_state::{Store, records};
+use tracechain_state::{StateRead, Store, records};
 use tracechain_types::{Outcome, Receipt, Transaction};
 
 pub use payload::Failure;
@@ -113,7 +113,7 @@ pub async fn build_block(
 /// used. Gaps are allowed (the mempool holds the transaction until the
 /// nonces before it arrive).
 pub async fn check_admission(
-    store: &impl Store,
+    store: &impl StateRead,
     chain_id: &str,
     tx: &Transaction,
 ) -> Result<u64, AdmissionError> {

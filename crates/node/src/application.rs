@@ -127,9 +127,9 @@ impl App {
     }
 
     /// Checks everything about a block that does not need its execution.
-    fn check_shape<E: Clock + Clone + rand_core::CryptoRng>(
+    fn check_shape<E: Clock + rand_core::CryptoRng>(
         &self,
-        context: &E,
+        context: &mut E,
         block: &Block,
         parent: &Block,
         finality: Finality,
@@ -159,7 +159,7 @@ impl App {
         if finality == Finality::Candidate {
             // Clock-dependent, so only for voting: a finalized block was
             // already accepted by a quorum.
-            let now = now_ms(context);
+            let now = now_ms(&*context);
             let limit = now + self.policy.max_future_drift.as_millis() as u64;
             if header.timestamp_ms > limit {
                 return Err(Rejection::TimestampInFuture {
@@ -174,7 +174,7 @@ impl App {
 
     /// Batch-verifies the signatures this node has not already verified on
     /// their way into its mempool.
-    fn check_signatures<E: Clock + Clone + rand_core::CryptoRng>(&self, context: &E, txs: &[Transaction]) -> Result<(), Rejection> {
+    fn check_signatures<E: rand_core::CryptoRng>(&self, rng: &mut E, txs: &[Transaction]) -> Result<(), Rejection> {
         let unverified: Vec<(&Transaction, bytes::Bytes)> = txs
             .iter()
             .filter(|tx| !self.mempool.is_verified(tx))
@@ -184,9 +184,8 @@ impl App {
             return Ok(());
         }
         // The runtime's randomness is unpredictable to whoever built the batch.
-        let mut rng = context.clone();
         let ok = PublicKey::verify_batch(
-            &mut rng,
+            rng,
             &unverified,
             |_, (tx, message)| BatchEntry {
                 namespace: TX_NAMESPACE,
@@ -331,12 +330,12 @@ where
         batches: <Databases<E> as DatabaseSet<E>>::Unmerkleized,
         finality: Finality,
     ) -> Option<<Databases<E> as DatabaseSet<E>>::Merkleized> {
-        let (runtime, _) = context;
+        let (mut runtime, _) = context;
         let mut ancestry = ancestry;
         let block = ancestry.next().await?;
         let parent = ancestry.next().await?;
         let (block, parent) = (block.inner(), parent.inner());
-        let result = self.process_block(&runtime, block, parent, batches, finality).await;
+        let result = self.process_block(&mut runtime, block, parent, batches, finality).await;
         match result {
             Ok(merkleized) => Some(merkleized),
             Err(rejection) => {
@@ -370,7 +369,7 @@ where
 impl App {
     async fn process_block<E>(
         &self,
-        runtime: &E,
+        runtime: &mut E,
         block: &Block,
         parent: &Block,
         batches: <Databases<E> as DatabaseSet<E>>::Unmerkleized,

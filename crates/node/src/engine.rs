@@ -19,6 +19,7 @@ use crate::{
 };
 use commonware_broadcast::buffered;
 use commonware_consensus::{
+    Reporter,
     marshal::{
         self,
         core::{Actor as MarshalActor, Mailbox as MarshalMailbox},
@@ -42,7 +43,7 @@ use commonware_glue::stateful::{
 };
 use commonware_p2p::{Blocker, Provider, Receiver, Sender};
 use commonware_parallel::Sequential;
-use commonware_runtime::{Handle, Quota, Supervisor as _, buffer::paged::CacheRef};
+use commonware_runtime::{Handle, Quota, buffer::paged::CacheRef};
 use commonware_storage::{archive::prunable, translator::TwoCap};
 use commonware_utils::{NZDuration, NZU32, NZU64, NZUsize, ordered::Set};
 use std::time::Duration;
@@ -224,7 +225,13 @@ fn archive_config<C>(prefix: &str, name: &str, page_cache: CacheRef, codec: C) -
 }
 
 /// Starts a validator's whole stack and returns handles to it.
-pub async fn start<E, S, R, P, B>(
+///
+/// `observe` wraps the reporter that receives finalized blocks from marshal
+/// (simulations add a progress monitor; production passes it through).
+/// The consensus engine runs on `context` itself, so aborting its handle
+/// stops every actor of the node (they run on children of `context`).
+#[allow(clippy::too_many_arguments)]
+pub async fn start<E, S, R, P, B, W, Rep>(
     context: E,
     signer: PrivateKey,
     spec: &ChainSpec,
@@ -232,8 +239,11 @@ pub async fn start<E, S, R, P, B>(
     channels: Channels<S, R>,
     peers: P,
     blocker: B,
+    observe: W,
 ) -> Started<E>
 where
+    W: FnOnce(StatefulMailbox<E, App>) -> Rep,
+    Rep: Reporter<Activity = marshal::Update<Block>>,
     E: StorageContext + rand_core::CryptoRng + commonware_runtime::Network,
     S: Sender<PublicKey = PublicKey>,
     R: Receiver<PublicKey = PublicKey>,
@@ -373,12 +383,12 @@ where
         marshal.clone(),
         epocher,
     );
-    marshal_actor.start(stateful.clone(), buffer_mailbox, resolver);
+    marshal_actor.start(observe(stateful.clone()), buffer_mailbox, resolver);
     stateful_actor.start();
 
     // Consensus.
     let engine = simplex::Engine::new(
-        context.child("simplex"),
+        context,
         simplex::Config {
             scheme,
             elector: RoundRobin::<Sha256>::default(),

@@ -43,7 +43,7 @@ impl TxGossip {
 /// Starts the outbound and inbound gossip tasks.
 pub fn start<E, S, R>(context: E, mempool: Mempool, chain_id: String, channel: (S, R)) -> TxGossip
 where
-    E: Spawner + Clock + rand_core::CryptoRng + Clone,
+    E: Spawner + Clock + rand_core::CryptoRng,
     S: Sender<PublicKey = PublicKey>,
     R: Receiver<PublicKey = PublicKey>,
 {

@@ -7,10 +7,13 @@ pub mod application;
 pub mod chain;
 pub mod engine;
 pub mod gossip;
+pub mod handle;
 pub mod mempool;
+pub mod reader;
 pub mod statesync;
 
 pub use application::{App, BlockPolicy};
 pub use chain::{ChainEvents, Finalized};
 pub use engine::{ChainSpec, EngineConfig, Started};
+pub use handle::{NodeHandle, SubmitError, TxStatus};
 pub use mempool::{Mempool, MempoolConfig, MempoolError};

@@ -19,6 +19,6 @@ pub mod store;
 pub use db::{Databases, LogDb, StateDb, StorageConfig, empty_state_root};
 pub use value::StateValue;
 pub use keys::StateKey;
-pub use store::{BlockBatches, MemoryStore, Store, StoreError};
+pub use store::{BlockBatches, MemoryStore, StateRead, Store, StoreError};
 
 

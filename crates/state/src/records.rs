@@ -1,6 +1,6 @@
 //! Typed reads and writes of the records execution keeps in state.
 
-use crate::{StateKey, Store, StoreError};
+use crate::{StateKey, StateRead, Store, StoreError};
 use commonware_codec::{DecodeExt, Encode};
 use tracechain_types::{Digest, PublicKey, Receipt};
 
@@ -13,7 +13,7 @@ pub enum RecordError {
 }
 
 /// The next nonce `sender` must use (0 for a key never seen).
-pub async fn nonce(store: &impl Store, sender: &PublicKey) -> Result<u64, RecordError> {
+pub async fn nonce(store: &impl StateRead, sender: &PublicKey) -> Result<u64, RecordError> {
     match store.get(&StateKey::nonce(sender)).await? {
         None => Ok(0),
         Some(raw) => {
@@ -31,7 +31,7 @@ pub fn set_nonce(store: &mut impl Store, sender: &PublicKey, next: u64) {
 }
 
 /// The account name registered for `key`.
-pub async fn account_name(store: &impl Store, key: &PublicKey) -> Result<Option<String>, RecordError> {
+pub async fn account_name(store: &impl StateRead, key: &PublicKey) -> Result<Option<String>, RecordError> {
     match store.get(&StateKey::account_by_key(key)).await? {
         None => Ok(None),
         Some(raw) => String::from_utf8(raw)
@@ -41,7 +41,7 @@ pub async fn account_name(store: &impl Store, key: &PublicKey) -> Result<Option<
 }
 
 /// The key that registered `name`.
-pub async fn account_owner(store: &impl Store, name: &str) -> Result<Option<PublicKey>, RecordError> {
+pub async fn account_owner(store: &impl StateRead, name: &str) -> Result<Option<PublicKey>, RecordError> {
     match store.get(&StateKey::account_by_name(name)).await? {
         None => Ok(None),
         Some(raw) => PublicKey::decode(raw)
@@ -55,7 +55,7 @@ pub fn register_account(store: &mut impl Store, key: &PublicKey, name: &str) {
     store.put(StateKey::account_by_name(name), key.encode().to_vec());
 }
 
-pub async fn receipt(store: &impl Store, tx: &Digest) -> Result<Option<Receipt>, RecordError> {
+pub async fn receipt(store: &impl StateRead, tx: &Digest) -> Result<Option<Receipt>, RecordError> {
     match store.get(&StateKey::receipt(tx)).await? {
         None => Ok(None),
         Some(raw) => Receipt::decode(raw)
@@ -76,7 +76,7 @@ pub struct NoteRecord {
     pub timestamp_ms: u64,
 }
 
-pub async fn note(store: &impl Store, anchored: &Digest) -> Result<Option<NoteRecord>, RecordError> {
+pub async fn note(store: &impl StateRead, anchored: &Digest) -> Result<Option<NoteRecord>, RecordError> {
     let Some(raw) = store.get(&StateKey::note(anchored)).await? else {
         return Ok(None);
     };

@@ -17,10 +17,14 @@ pub enum StoreError {
     Merkleize(String),
 }
 
+/// Reading state by key.
+pub trait StateRead: Send + Sync {
+    fn get(&self, key: &Digest) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+}
+
 /// What block execution may do with storage: read state, write state,
 /// append to the event log. Nothing else.
-pub trait Store: Send {
-    fn get(&self, key: &Digest) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+pub trait Store: StateRead {
     fn put(&mut self, key: Digest, value: Vec<u8>);
     fn append(&mut self, record: LogRecord);
 }
@@ -32,11 +36,13 @@ pub struct MemoryStore {
     pub log: Vec<LogRecord>,
 }
 
-impl Store for MemoryStore {
+impl StateRead for MemoryStore {
     async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.state.get(key).cloned())
     }
+}
 
+impl Store for MemoryStore {
     fn put(&mut self, key: Digest, value: Vec<u8>) {
         self.state.insert(key, value);
     }
@@ -59,8 +65,8 @@ pub struct BlockBatches<E: StorageContext> {
 }
 
 /// The runtime capabilities the databases need.
-pub trait StorageContext: Spawner + Storage + Clock + Metrics + Clone + Send + Sync + 'static {}
-impl<T: Spawner + Storage + Clock + Metrics + Clone + Send + Sync + 'static> StorageContext for T {}
+pub trait StorageContext: Spawner + Storage + Clock + Metrics + Send + Sync + 'static {}
+impl<T: Spawner + Storage + Clock + Metrics + Send + Sync + 'static> StorageContext for T {}
 
 /// The roots and bounds a block header records after execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +125,7 @@ pub fn roots_of<E: StorageContext>(state: &StateMerkleized<E>, log: &LogMerkleiz
     }
 }
 
-impl<E: StorageContext> Store for BlockBatches<E> {
+impl<E: StorageContext> StateRead for BlockBatches<E> {
     async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         let state = self.state.as_ref().ok_or_else(lost)?;
         state
@@ -128,7 +134,9 @@ impl<E: StorageContext> Store for BlockBatches<E> {
             .map(|value| value.map(|v| v.0))
             .map_err(|e| StoreError::Read(e.to_string()))
     }
+}
 
+impl<E: StorageContext> Store for BlockBatches<E> {
     fn put(&mut self, key: Digest, value: Vec<u8>) {
         if let Some(batch) = self.state.take() {
             self.state = Some(batch.write(key, Some(StateValue(value))));

@@ -1,0 +1,165 @@
+//! One handle on a running node: what the API, the CLI's tools and the
+//! tests ask of it.
+
+use crate::{
+    application::now_ms,
+    chain::{ChainEvents, Finalized},
+    engine::{Marshal, Started},
+    gossip::TxGossip,
+    mempool::{Mempool, MempoolError},
+    reader::StateReader,
+};
+use commonware_codec::EncodeSize;
+use commonware_consensus::{simplex::types::Finalization, types::Height};
+use std::sync::Arc;
+use tracechain_executor::{AdmissionError, check_admission};
+use tracechain_state::{records, store::StorageContext};
+use tracechain_types::{Block, Digest, PublicKey, Receipt, Transaction};
+
+/// A finality certificate over a block digest.
+pub type FinalityCertificate =
+    Finalization<commonware_consensus::simplex::scheme::ed25519::Scheme, Digest>;
+
+/// Why a submitted transaction was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("signature does not verify against the sender key")]
+    BadSignature,
+    #[error(transparent)]
+    Admission(#[from] AdmissionError),
+    #[error(transparent)]
+    Mempool(#[from] MempoolError),
+}
+
+/// Where a transaction is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxStatus {
+    Pending,
+    Executed(Receipt),
+    Unknown,
+}
+
+/// A running node. Cheap to clone.
+pub struct NodeHandle<E: StorageContext + rand_core::CryptoRng>(Arc<Inner<E>>);
+
+pub struct Inner<E: StorageContext + rand_core::CryptoRng> {
+    context: E,
+    chain_id: String,
+    validators: Vec<PublicKey>,
+    mempool: Mempool,
+    gossip: TxGossip,
+    events: ChainEvents,
+    marshal: Marshal,
+    reader: StateReader<E>,
+}
+
+impl<E: StorageContext + rand_core::CryptoRng> Clone for NodeHandle<E> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<E: StorageContext + rand_core::CryptoRng> std::ops::Deref for NodeHandle<E> {
+    type Target = Inner<E>;
+    fn deref(&self) -> &Inner<E> {
+        &self.0
+    }
+}
+
+impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
+    /// Waits for the node's databases to open, then returns the handle.
+    pub async fn new(context: E, chain_id: String, started: &Started<E>) -> Self {
+        let databases = started.stateful.subscribe_databases().await;
+        Self(Arc::new(Inner {
+            context,
+            chain_id,
+            validators: started.validators.clone(),
+            mempool: started.mempool.clone(),
+            gossip: started.gossip.clone(),
+            events: started.events.clone(),
+            marshal: started.marshal.clone(),
+            reader: StateReader::new(databases),
+        }))
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    pub fn validators(&self) -> &[PublicKey] {
+        &self.validators
+    }
+
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+
+    pub fn events(&self) -> &ChainEvents {
+        &self.events
+    }
+
+    pub fn reader(&self) -> &StateReader<E> {
+        &self.reader
+    }
+
+    /// Verifies and admits a transaction, then spreads it to the other
+    /// validators. Returns its id.
+    pub async fn submit(&self, tx: Transaction) -> Result<Digest, SubmitError> {
+        if !tx.verify_signature() {
+            return Err(SubmitError::BadSignature);
+        }
+        check_admission(&self.reader, &self.chain_id, &tx).await?;
+        let id = tx.id();
+        self.mempool
+            .insert(tx.clone(), tx.encode_size(), now_ms(&self.context))?;
+        self.gossip.broadcast(tx);
+        Ok(id)
+    }
+
+    /// Pending, executed (with its receipt) or unknown.
+    pub async fn tx_status(&self, id: &Digest) -> Result<TxStatus, records::RecordError> {
+        if let Some(receipt) = records::receipt(&self.reader, id).await? {
+            return Ok(TxStatus::Executed(receipt));
+        }
+        if self.mempool.contains(id) {
+            return Ok(TxStatus::Pending);
+        }
+        Ok(TxStatus::Unknown)
+    }
+
+    /// The latest finalized block this node has applied.
+    pub async fn finalized(&self) -> Option<Finalized> {
+        if let Some(latest) = self.events.latest() {
+            return Some(latest);
+        }
+        // Right after a restart nothing new was applied yet: ask marshal.
+        let processed = self.marshal.get_processed().await?;
+        let block = self.block(processed.height().get()).await?;
+        Some(Finalized {
+            height: block.header.height,
+            digest: block.header.digest(),
+            header: block.header.clone(),
+        })
+    }
+
+    /// A finalized block by height.
+    pub async fn block(&self, height: u64) -> Option<Arc<Block>> {
+        let block = self.marshal.get_block(Height::new(height)).await?;
+        Some(block.inner_shared())
+    }
+
+    /// The finality certificate of the block at `height`.
+    pub async fn certificate(&self, height: u64) -> Option<FinalityCertificate> {
+        self.marshal.get_finalization(Height::new(height)).await
+    }
+
+    /// Milliseconds since the Unix epoch on the node's clock.
+    pub fn now_ms(&self) -> u64 {
+        now_ms(&self.context)
+    }
+
+    /// Sleeps on the node's clock.
+    pub async fn sleep(&self, duration: std::time::Duration) {
+        self.context.sleep(duration).await;
+    }
+}
