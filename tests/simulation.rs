@@ -118,6 +118,7 @@ impl Network {
                     p2p_address: format!("127.0.0.1:{}", 4000 + i).parse().unwrap(),
                 })
                 .collect(),
+            full_nodes: Vec::new(),
         };
         let spec = ChainSpec::new::<deterministic::Context>(genesis);
         Self {

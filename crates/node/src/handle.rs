@@ -142,6 +142,14 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         })
     }
 
+    /// The highest finalized height this node knows of (it may still be
+    /// applying the blocks up to it).
+    pub async fn finalized_tip(&self) -> Option<u64> {
+        use commonware_consensus::marshal::Identifier;
+        let (height, _) = self.marshal.get_info(Identifier::Latest).await?;
+        Some(height.get())
+    }
+
     /// A finalized block by height.
     pub async fn block(&self, height: u64) -> Option<Arc<Block>> {
         let block = self.marshal.get_block(Height::new(height)).await?;

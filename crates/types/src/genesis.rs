@@ -23,6 +23,10 @@ pub struct Genesis {
     /// Timestamp of the genesis block (ms since the Unix epoch).
     pub genesis_time_ms: u64,
     pub validators: Vec<GenesisValidator>,
+    /// Non-voting nodes the validators accept connections from and send
+    /// consensus traffic to, so they follow the chain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub full_nodes: Vec<GenesisValidator>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -52,7 +56,7 @@ impl Genesis {
         }
         let mut keys = BTreeSet::new();
         let mut addresses = BTreeSet::new();
-        for (index, validator) in self.validators.iter().enumerate() {
+        for (index, validator) in self.validators.iter().chain(&self.full_nodes).enumerate() {
             let key = public_key_from_hex(&validator.public_key)
                 .ok_or(GenesisError::BadKey { index })?;
             if !keys.insert(key) {
@@ -85,6 +89,12 @@ impl Genesis {
         let wanted = to_hex(key);
         self.validators.iter().find(|v| v.public_key == wanted)
     }
+
+    /// The full node with `key`, if any.
+    pub fn full_node(&self, key: &PublicKey) -> Option<&GenesisValidator> {
+        let wanted = to_hex(key);
+        self.full_nodes.iter().find(|v| v.public_key == wanted)
+    }
 }
 
 #[cfg(test)]
@@ -103,6 +113,7 @@ mod tests {
                     p2p_address: format!("127.0.0.1:{}", 3000 + i).parse().unwrap(),
                 })
                 .collect(),
+            full_nodes: Vec::new(),
         }
     }
 

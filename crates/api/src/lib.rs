@@ -1,0 +1,80 @@
+//! tracechain's REST API.
+//!
+//! JSON in and out; every error is `application/problem+json` naming what
+//! was wrong and where. The OpenAPI document is served at
+//! `/v1/openapi.json` (source: `crates/api/openapi.json`).
+
+mod problem;
+mod routes;
+pub mod views;
+
+pub use problem::{PROBLEM_JSON, Problem};
+
+use axum::{Router, extract::DefaultBodyLimit, middleware::map_response, routing::get};
+use std::sync::Arc;
+use tracechain_node::NodeHandle;
+use tracechain_state::store::StorageContext;
+use tracechain_types::Genesis;
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Largest request body the server reads (bigger ones get a 413 problem).
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// What the node says about itself in `/v1/status`.
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    pub public_key: String,
+    /// `validator` or `full-node`.
+    pub role: &'static str,
+    pub version: &'static str,
+}
+
+/// Everything a request handler needs.
+pub struct ApiState<E: StorageContext + rand_core::CryptoRng> {
+    pub node: NodeHandle<E>,
+    pub genesis: Arc<Genesis>,
+    pub info: NodeInfo,
+    /// Prometheus text of every runtime and node metric.
+    pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
+}
+
+impl<E: StorageContext + rand_core::CryptoRng> Clone for ApiState<E> {
+    fn clone(&self) -> Self {
+        Self {
+            node: self.node.clone(),
+            genesis: self.genesis.clone(),
+            info: self.info.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+/// The complete router.
+pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> Router {
+    Router::new()
+        .route("/v1/status", get(routes::status::<E>))
+        .route(
+            "/v1/transactions",
+            axum::routing::post(routes::submit_transaction::<E>),
+        )
+        .route("/v1/transactions/{id}", get(routes::transaction::<E>))
+        .route("/v1/accounts/{account}", get(routes::account::<E>))
+        .route("/v1/notes/{hash}", get(routes::note::<E>))
+        .route("/v1/blocks/latest", get(routes::latest_block::<E>))
+        .route("/v1/blocks/{height}", get(routes::block::<E>))
+        .route("/v1/openapi.json", get(routes::openapi))
+        .route("/health", get(routes::health))
+        .route("/ready", get(routes::ready::<E>))
+        .route("/metrics", get(routes::metrics::<E>))
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(map_response(problem::ensure_problem_json))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until the process stops.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router).await
+}

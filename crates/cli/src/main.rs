@@ -1,0 +1,227 @@
+//! `tracechain`: run a node, create keys and genesis, start a local
+//! network, submit and query.
+
+mod bench;
+mod home;
+mod localnet;
+mod logging;
+mod run_node;
+mod submit;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::{net::IpAddr, path::PathBuf};
+
+#[derive(Parser)]
+#[command(
+    name = "tracechain",
+    version,
+    about = "A BFT consortium chain for supply-chain traceability",
+    long_about = "tracechain runs validators that agree (Byzantine-fault tolerant) on one signed, \
+                  hash-linked history. Start with `tracechain up` for a local 4-validator network."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the embedded default: a 4-validator local network in ./.tracechain/localnet.
+    ///
+    /// Reuses the network if it already exists there (its chain continues).
+    /// Stops on Ctrl-C.
+    Up {
+        /// Where the network lives.
+        #[arg(long, default_value = ".tracechain/localnet")]
+        dir: PathBuf,
+    },
+    /// Create a new ed25519 key file (permissions 0600).
+    Keygen {
+        /// Where to write the key; must not exist.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a chain: genesis.json and one home directory per node, with its key and config.
+    Genesis {
+        /// Number of validators.
+        #[arg(long)]
+        validators: usize,
+        /// Number of non-voting full nodes.
+        #[arg(long, default_value_t = 0)]
+        full_nodes: usize,
+        /// Output directory (must not already hold a genesis).
+        #[arg(long)]
+        out: PathBuf,
+        /// Chain id bound into every signature (default: random).
+        #[arg(long)]
+        chain_id: Option<String>,
+        /// Address the nodes listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// First p2p port (node N uses base + N).
+        #[arg(long, default_value_t = 7100)]
+        p2p_port: u16,
+        /// First API port (node N uses base + N).
+        #[arg(long, default_value_t = 8100)]
+        api_port: u16,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one node (validator or full node) from its home directory.
+    Node {
+        /// The node's home (holds node.json, genesis.json, node.key, data/).
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// Start N validator processes on 127.0.0.1 and print their API addresses.
+    ///
+    /// Stops them all on Ctrl-C. With --detach they keep running and their
+    /// pids are written to DIR/pids; stop them with `--stop`.
+    Localnet {
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        #[arg(long)]
+        dir: PathBuf,
+        /// Leave the nodes running and return.
+        #[arg(long)]
+        detach: bool,
+        /// Stop a detached network in DIR.
+        #[arg(long)]
+        stop: bool,
+        #[arg(long, default_value_t = 7100)]
+        p2p_port: u16,
+        #[arg(long, default_value_t = 8100)]
+        api_port: u16,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Anchor a file's SHA-256 on chain with a label; waits for finality.
+    Note {
+        /// A node's API, e.g. http://127.0.0.1:8100.
+        #[arg(long)]
+        api: String,
+        /// The signing key file.
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        label: String,
+        /// The file whose SHA-256 is anchored.
+        #[arg(long)]
+        file: PathBuf,
+        /// Seconds to wait for finality.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register an account name for a key; waits for finality.
+    Register {
+        #[arg(long)]
+        api: String,
+        #[arg(long)]
+        key: PathBuf,
+        /// 3-64 characters: a-z, 0-9, '.', '-', '_'.
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a node's view of the chain.
+    Status {
+        #[arg(long)]
+        api: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load generators that measure a running network (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(err) = dispatch(cli.command) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Up { dir } => localnet::run(&localnet::LocalnetOptions {
+            validators: 4,
+            dir,
+            detach: false,
+            p2p_base_port: 7100,
+            api_base_port: 8100,
+            json: false,
+        }),
+        Command::Keygen { out, json } => submit::keygen(&out, json),
+        Command::Genesis {
+            validators,
+            full_nodes,
+            out,
+            chain_id,
+            host,
+            p2p_port,
+            api_port,
+            json,
+        } => submit::genesis(
+            &out,
+            &home::GenesisOptions {
+                validators,
+                full_nodes,
+                chain_id,
+                host,
+                p2p_base_port: p2p_port,
+                api_base_port: api_port,
+            },
+            json,
+        ),
+        Command::Node { home } => run_node::run(&home),
+        Command::Localnet {
+            validators,
+            dir,
+            detach,
+            stop,
+            p2p_port,
+            api_port,
+            json,
+        } => {
+            if stop {
+                return localnet::stop(&dir);
+            }
+            localnet::run(&localnet::LocalnetOptions {
+                validators,
+                dir,
+                detach,
+                p2p_base_port: p2p_port,
+                api_base_port: api_port,
+                json,
+            })
+        }
+        Command::Note {
+            api,
+            key,
+            label,
+            file,
+            timeout,
+            json,
+        } => submit::note(&api, &key, &label, &file, timeout, json),
+        Command::Register {
+            api,
+            key,
+            name,
+            timeout,
+            json,
+        } => submit::register(&api, &key, &name, timeout, json),
+        Command::Status { api, json } => submit::status(&api, json),
+        Command::Bench(command) => bench::run(command),
+    }
+}

@@ -1,0 +1,89 @@
+//! `tracechain node`: one validator or full node in this process.
+
+use crate::home::Home;
+use anyhow::{Context as _, Result, bail};
+use commonware_cryptography::Signer;
+use commonware_runtime::{Metrics as _, Runner as _, Supervisor as _, tokio};
+use std::{path::Path, sync::Arc};
+use tracechain_api::{ApiState, NodeInfo};
+use tracechain_node::{ChainSpec, EngineConfig, NodeHandle, engine, p2p};
+use tracechain_types::to_hex;
+use tracing::info;
+
+/// Runs the node in `home` until the process is stopped.
+pub fn run(home_dir: &Path) -> Result<()> {
+    let home = Home::load(home_dir)?;
+    crate::logging::init(&home.config.log_level);
+    let public_key = home.key.public_key();
+    let role = if home.genesis.validator(&public_key).is_some() {
+        "validator"
+    } else if home.genesis.full_node(&public_key).is_some() {
+        "full-node"
+    } else {
+        bail!(
+            "key {} is neither a validator nor a full node in {}",
+            to_hex(&public_key),
+            home.config.genesis_file.display()
+        );
+    };
+    let data_dir = home.data_dir();
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    // The API listener is bound before anything starts so a port clash is
+    // reported at once, not after the node joined consensus.
+    let api_listener = std::net::TcpListener::bind(home.config.api_listen)
+        .with_context(|| format!("binding the API to {}", home.config.api_listen))?;
+    api_listener.set_nonblocking(true)?;
+
+    let config = tokio::Config::new()
+        .with_worker_threads(home.config.worker_threads.max(1))
+        .with_storage_directory(&data_dir);
+    let runner = tokio::Runner::new(config);
+    runner.start(|context| async move {
+        let spec = ChainSpec::new::<tokio::Context>(home.genesis.clone());
+        let network = p2p::start(&context, home.key.clone(), &home.genesis, home.config.p2p_listen);
+        let mut engine_config = EngineConfig::new("tracechain");
+        engine_config.cache_pages = 65_536;
+        let started = engine::start(
+            context.child("chain"),
+            home.key.clone(),
+            &spec,
+            engine_config,
+            network.channels,
+            network.oracle.clone(),
+            network.oracle.clone(),
+            |stateful| stateful,
+        )
+        .await;
+        let node = NodeHandle::new(context.child("handle"), home.genesis.chain_id.clone(), &started).await;
+        let metrics_context = context.child("metrics");
+        let state = ApiState {
+            node,
+            genesis: Arc::new(home.genesis.clone()),
+            info: NodeInfo {
+                public_key: to_hex(&public_key),
+                role,
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            metrics: Arc::new(move || metrics_context.encode()),
+        };
+        info!(
+            name = %home.config.name,
+            role,
+            chain = %home.genesis.chain_id,
+            api = %home.config.api_listen,
+            p2p = %home.config.p2p_listen,
+            "node started"
+        );
+        let listener = match ::tokio::net::TcpListener::from_std(api_listener) {
+            Ok(listener) => listener,
+            Err(err) => {
+                tracing::error!(%err, "cannot serve the API");
+                return;
+            }
+        };
+        if let Err(err) = tracechain_api::serve(listener, tracechain_api::router(state)).await {
+            tracing::error!(%err, "API server stopped");
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! A client for a tracechain node's REST API.
+
+use commonware_codec::Encode;
+use commonware_cryptography::Signer;
+use serde::Deserialize;
+use std::time::{Duration, Instant};
+use tracechain_types::{
+    Digest, Payload, PrivateKey, Transaction, UnsignedTransaction, digest_from_hex, to_hex,
+};
+
+/// An RFC 9457 problem returned by the node.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.title, self.status, self.detail)?;
+        if let Some(field) = &self.field {
+            write!(f, " [field: {field}]")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach {url}: {source}")]
+    Http {
+        url: String,
+        source: reqwest::Error,
+    },
+    #[error("node refused the request: {0}")]
+    Problem(Problem),
+    #[error("unexpected response from {url}: {detail}")]
+    Unexpected { url: String, detail: String },
+    #[error("transaction {id} not final after {waited:?}")]
+    Timeout { id: String, waited: Duration },
+}
+
+/// `/v1/status`, the parts clients use.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Status {
+    pub chain_id: String,
+    pub height: u64,
+    pub finalized_height: u64,
+    pub state_root: String,
+    pub log_root: String,
+    pub log_size: u64,
+    pub peers_connected: usize,
+    pub validators: Vec<serde_json::Value>,
+    pub mempool: MempoolStatus,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct MempoolStatus {
+    pub transactions: usize,
+    pub bytes: usize,
+}
+
+/// `/v1/transactions/{id}`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct TxStatus {
+    pub id: String,
+    pub status: String,
+    pub block_height: Option<u64>,
+    pub index: Option<u32>,
+    pub code: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl TxStatus {
+    /// Applied or failed: it is in a finalized block.
+    pub fn is_final(&self) -> bool {
+        self.status == "applied" || self.status == "failed"
+    }
+}
+
+/// `/v1/accounts/{account}`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Account {
+    pub public_key: String,
+    pub name: Option<String>,
+    pub next_nonce: u64,
+}
+
+/// A client bound to one node.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// `base` is the node's API address, e.g. `http://127.0.0.1:8100`.
+    pub fn new(base: &str) -> Self {
+        let base = base.trim_end_matches('/').to_string();
+        let base = if base.starts_with("http://") || base.starts_with("https://") {
+            base
+        } else {
+            format!("http://{base}")
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap_or_default();
+        Self { base, http }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|source| ClientError::Http { url: url.clone(), source })?;
+        decode(url, response).await
+    }
+
+    pub async fn status(&self) -> Result<Status, ClientError> {
+        self.get("/v1/status").await
+    }
+
+    pub async fn account(&self, who: &str) -> Result<Account, ClientError> {
+        self.get(&format!("/v1/accounts/{who}")).await
+    }
+
+    pub async fn transaction(&self, id: &str) -> Result<TxStatus, ClientError> {
+        self.get(&format!("/v1/transactions/{id}")).await
+    }
+
+    /// A block as JSON (`height` or `"latest"`).
+    pub async fn block(&self, height: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/blocks/{height}")).await
+    }
+
+    /// Submits a signed transaction's canonical bytes; returns its id.
+    pub async fn submit(&self, tx: &Transaction) -> Result<Digest, ClientError> {
+        self.submit_bytes(tx.encode().to_vec()).await
+    }
+
+    /// Submits raw bytes (tests use this to send malformed transactions).
+    pub async fn submit_bytes(&self, bytes: Vec<u8>) -> Result<Digest, ClientError> {
+        let url = format!("{}/v1/transactions", self.base);
+        let response = self
+            .http
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|source| ClientError::Http { url: url.clone(), source })?;
+        #[derive(Deserialize)]
+        struct Accepted {
+            id: String,
+        }
+        let accepted: Accepted = decode(url.clone(), response).await?;
+        digest_from_hex(&accepted.id).ok_or(ClientError::Unexpected {
+            url,
+            detail: format!("id '{}' is not hex", accepted.id),
+        })
+    }
+
+    /// Builds, signs and submits a transaction from `key` with its next
+    /// nonce; returns the transaction.
+    pub async fn sign_and_submit(&self, key: &PrivateKey, payload: Payload) -> Result<Transaction, ClientError> {
+        let chain_id = self.status().await?.chain_id;
+        let nonce = self.account(&to_hex(key.public_key())).await?.next_nonce;
+        let tx = UnsignedTransaction {
+            chain_id,
+            sender: key.public_key(),
+            nonce,
+            payload,
+        }
+        .sign(key);
+        self.submit(&tx).await?;
+        Ok(tx)
+    }
+
+    /// Polls until the transaction is in a finalized block.
+    pub async fn wait_final(&self, id: &Digest, timeout: Duration) -> Result<TxStatus, ClientError> {
+        let start = Instant::now();
+        let id = to_hex(id);
+        loop {
+            match self.transaction(&id).await {
+                Ok(status) if status.is_final() => return Ok(status),
+                Ok(_) => {}
+                // Not yet visible on this node (e.g. submitted elsewhere).
+                Err(ClientError::Problem(p)) if p.status == 404 => {}
+                Err(err) => return Err(err),
+            }
+            if start.elapsed() > timeout {
+                return Err(ClientError::Timeout { id, waited: timeout });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn decode<T: serde::de::DeserializeOwned>(
+    url: String,
+    response: reqwest::Response,
+) -> Result<T, ClientError> {
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|source| ClientError::Http { url: url.clone(), source })?;
+    if !status.is_success() {
+        return match serde_json::from_slice::<Problem>(&body) {
+            Ok(problem) => Err(ClientError::Problem(problem)),
+            Err(_) => Err(ClientError::Unexpected {
+                url,
+                detail: format!("{status}: {}", String::from_utf8_lossy(&body)),
+            }),
+        };
+    }
+    serde_json::from_slice(&body).map_err(|e| ClientError::Unexpected {
+        url,
+        detail: format!("undecodable body: {e}"),
+    })
+}
