@@ -1,1 +1,337 @@
+//! End-to-end tests with real processes: 4 `tracechain node` processes on
+//! 127.0.0.1, clients over HTTP, a validator SIGKILLed and restarted.
 
+use commonware_codec::Encode;
+use commonware_cryptography::Signer;
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use tracechain_client::{Client, ClientError};
+use tracechain_types::{
+    Payload, PrivateKey, UnsignedTransaction, hash, to_hex, transaction::MAX_TX_BYTES,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tracechain");
+
+/// A network of node processes, killed when dropped.
+struct Network {
+    dir: tempfile::TempDir,
+    homes: Vec<PathBuf>,
+    apis: Vec<String>,
+    children: Vec<Option<Child>>,
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        for child in self.children.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Networks of several processes each would starve one another on a small
+/// machine (and could race for ports), so tests start them one at a time.
+static ONE_NETWORK_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    ONE_NETWORK_AT_A_TIME.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// Consecutive free ports (genesis assigns base + index), below the
+/// kernel's ephemeral range so outgoing connections never take them.
+fn free_port_run(count: u16) -> u16 {
+    let mut candidate = 20_000 + (std::process::id() % 1_000) as u16 * 12;
+    loop {
+        if (0..count).all(|i| TcpListener::bind(("127.0.0.1", candidate + i)).is_ok()) {
+            return candidate;
+        }
+        candidate += count;
+        assert!(candidate < 32_000, "no free ports");
+    }
+}
+
+impl Network {
+    fn start(validators: usize) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p2p = free_port_run(validators as u16);
+        let api = free_port_run(2 * validators as u16) + validators as u16;
+        let output = Command::new(BIN)
+            .args(["genesis", "--validators", &validators.to_string(), "--chain-id", "e2e"])
+            .args(["--p2p-port", &p2p.to_string(), "--api-port", &api.to_string(), "--json"])
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .expect("run tracechain genesis");
+        assert!(output.status.success(), "genesis failed: {}", String::from_utf8_lossy(&output.stderr));
+        let generated: serde_json::Value = serde_json::from_slice(&output.stdout).expect("genesis --json");
+        let nodes = generated["nodes"].as_array().expect("nodes").clone();
+        let homes: Vec<PathBuf> = nodes.iter().map(|n| PathBuf::from(n["home"].as_str().unwrap())).collect();
+        let apis: Vec<String> = nodes.iter().map(|n| n["api"].as_str().unwrap().to_string()).collect();
+        let mut network = Self {
+            dir,
+            children: homes.iter().map(|_| None).collect(),
+            homes,
+            apis,
+        };
+        for index in 0..validators {
+            network.spawn(index);
+        }
+        network
+    }
+
+    fn spawn(&mut self, index: usize) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.homes[index].join("node.log"))
+            .expect("node log");
+        let child = Command::new(BIN)
+            .arg("node")
+            .arg("--home")
+            .arg(&self.homes[index])
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start node");
+        self.children[index] = Some(child);
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    fn kill(&mut self, index: usize) {
+        if let Some(mut child) = self.children[index].take() {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+        }
+    }
+
+    fn client(&self, index: usize) -> Client {
+        Client::new(&self.apis[index])
+    }
+
+    fn log_tail(&self, index: usize) -> String {
+        let text = std::fs::read_to_string(self.homes[index].join("node.log")).unwrap_or_default();
+        text.lines().rev().take(20).collect::<Vec<_>>().join("\n")
+    }
+
+    #[allow(dead_code)]
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+async fn wait_height(network: &Network, index: usize, height: u64, timeout: Duration) -> u64 {
+    let client = network.client(index);
+    let start = Instant::now();
+    loop {
+        if let Ok(status) = client.status().await
+            && status.height >= height
+        {
+            return status.height;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "node {index} did not reach height {height} in {timeout:?}; log:\n{}",
+            network.log_tail(index)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn note(key: &PrivateKey, chain_id: &str, nonce: u64, data: &[u8]) -> tracechain_types::Transaction {
+    UnsignedTransaction {
+        chain_id: chain_id.into(),
+        sender: key.public_key(),
+        nonce,
+        payload: Payload::Note {
+            hash: hash(data),
+            label: "e2e".into(),
+        },
+    }
+    .sign(key)
+}
+
+fn problem(err: ClientError) -> tracechain_client::Problem {
+    match err {
+        ClientError::Problem(problem) => problem,
+        other => panic!("expected a problem+json answer, got {other}"),
+    }
+}
+
+/// Checks that every rejection is clear and changes nothing.
+async fn check_rejections(network: &Network) {
+    let client = network.client(0);
+    let key = PrivateKey::from_seed(77);
+    let applied = note(&key, "e2e", 0, b"first");
+    client.submit(&applied).await.expect("valid note accepted");
+    client
+        .wait_final(&applied.id(), Duration::from_secs(30))
+        .await
+        .expect("valid note final");
+    let before = client.account(&to_hex(key.public_key())).await.expect("account");
+    assert_eq!(before.next_nonce, 1);
+
+    // Bad signature: a valid transaction with another transaction's signature.
+    let other = note(&key, "e2e", 1, b"other");
+    let forged = note(&key, "e2e", 1, b"forged").with_signature(other.signature().clone());
+    let p = problem(client.submit(&forged).await.unwrap_err());
+    assert_eq!((p.status, p.field.as_deref()), (400, Some("signature")), "{p}");
+    assert!(p.kind.ends_with("bad-signature"));
+
+    // Wrong chain id.
+    let foreign = note(&key, "another-chain", 1, b"foreign");
+    let p = problem(client.submit(&foreign).await.unwrap_err());
+    assert_eq!((p.status, p.field.as_deref()), (422, Some("chain_id")), "{p}");
+
+    // Replayed nonce: the applied transaction again, and a new one reusing nonce 0.
+    let p = problem(client.submit(&applied).await.unwrap_err());
+    assert_eq!((p.status, p.field.as_deref()), (409, Some("nonce")), "{p}");
+    let reused = note(&key, "e2e", 0, b"reused nonce");
+    let p = problem(client.submit(&reused).await.unwrap_err());
+    assert_eq!((p.status, p.field.as_deref()), (409, Some("nonce")), "{p}");
+
+    // Oversized transaction.
+    let p = problem(client.submit_bytes(vec![0u8; MAX_TX_BYTES + 1]).await.unwrap_err());
+    assert_eq!((p.status, p.field.as_deref()), (413, Some("transaction")), "{p}");
+
+    // Malformed bytes: a truncated valid transaction, and garbage.
+    let truncated = applied.encode()[..40].to_vec();
+    let p = problem(client.submit_bytes(truncated).await.unwrap_err());
+    assert_eq!((p.status, p.field.as_deref()), (400, Some("transaction")), "{p}");
+    let p = problem(client.submit_bytes(b"not a transaction".to_vec()).await.unwrap_err());
+    assert_eq!((p.status, p.field.as_deref()), (400, Some("transaction")), "{p}");
+
+    // Nothing changed: no rejected transaction is pending or known, the
+    // nonce is where it was, and the next valid transaction applies.
+    for rejected in [&forged, &foreign, &reused] {
+        let p = problem(client.transaction(&to_hex(rejected.id())).await.unwrap_err());
+        assert_eq!(p.status, 404);
+    }
+    let after = client.account(&to_hex(key.public_key())).await.expect("account");
+    assert_eq!(after.next_nonce, before.next_nonce);
+    let next = note(&key, "e2e", 1, b"next");
+    client.submit(&next).await.expect("next valid note accepted");
+    let status = client.wait_final(&next.id(), Duration::from_secs(30)).await.expect("final");
+    assert_eq!(status.status, "applied");
+}
+
+/// Submits `count` notes spread over the given nodes and waits until all
+/// are final on `observer`.
+async fn submit_notes(network: &Network, nodes: &[usize], observer: usize, seed: u64, count: u64) {
+    let chain = network.client(observer).status().await.expect("status").chain_id;
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let key = PrivateKey::from_seed(seed + i % 8);
+        let nonce = i / 8;
+        let tx = note(&key, &chain, nonce, &[seed.to_be_bytes(), i.to_be_bytes()].concat());
+        let target = nodes[(i as usize) % nodes.len()];
+        network.client(target).submit(&tx).await.expect("note accepted");
+        ids.push(tx.id());
+    }
+    for id in ids {
+        let status = network
+            .client(observer)
+            .wait_final(&id, Duration::from_secs(60))
+            .await
+            .expect("note final");
+        assert_eq!(status.status, "applied");
+    }
+}
+
+/// Header roots at `height` as every node reports them.
+async fn roots_at(network: &Network, nodes: &[usize], height: u64) -> Vec<(String, String, String)> {
+    let mut roots = Vec::new();
+    for &index in nodes {
+        let block = network.client(index).block(&height.to_string()).await.expect("block");
+        let header = &block["header"];
+        roots.push((
+            header["digest"].as_str().unwrap_or_default().to_string(),
+            header["state_root"].as_str().unwrap_or_default().to_string(),
+            header["log_root"].as_str().unwrap_or_default().to_string(),
+        ));
+        // A finalized block carries a quorum certificate over its digest.
+        let certificate = &block["certificate"];
+        assert_eq!(certificate["payload"], header["digest"]);
+        assert!(certificate["signers"].as_array().map_or(0, Vec::len) >= 3);
+    }
+    roots
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_survive_a_sigkill_and_catch_up() {
+    let _exclusive = exclusive();
+    let mut network = Network::start(4);
+    for index in 0..4 {
+        wait_height(&network, index, 1, Duration::from_secs(90)).await;
+    }
+    submit_notes(&network, &[0, 1, 2, 3], 0, 1_000, 24).await;
+    check_rejections(&network).await;
+
+    // SIGKILL validator 3; the other three keep finalizing.
+    let before = network.client(0).status().await.expect("status").height;
+    network.kill(3);
+    submit_notes(&network, &[0, 1, 2], 1, 2_000, 24).await;
+    let during = wait_height(&network, 0, before + 5, Duration::from_secs(60)).await;
+    assert!(during >= before + 5);
+
+    // Restart it: it catches up from its peers to the same roots.
+    network.spawn(3);
+    let target = network.client(0).status().await.expect("status").height;
+    wait_height(&network, 3, target, Duration::from_secs(120)).await;
+    let roots = roots_at(&network, &[0, 1, 2, 3], target).await;
+    assert!(roots.windows(2).all(|w| w[0] == w[1]), "roots differ at {target}: {roots:?}");
+    // And it keeps up with new transactions it did not see while down.
+    submit_notes(&network, &[3], 3, 3_000, 8).await;
+    let recovered = network.client(3).status().await.expect("status");
+    assert!(recovered.height > target);
+    // Same applied state at the same height on every node.
+    let common = recovered.height;
+    for index in 0..3 {
+        wait_height(&network, index, common, Duration::from_secs(30)).await;
+    }
+    let roots = roots_at(&network, &[0, 1, 2, 3], common).await;
+    assert!(roots.windows(2).all(|w| w[0] == w[1]), "roots differ at {common}: {roots:?}");
+}
+
+#[test]
+fn localnet_command_detaches_and_stops() {
+    let _exclusive = exclusive();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let p2p = free_port_run(4);
+    let api = free_port_run(8) + 4;
+    let output = Command::new(BIN)
+        .args(["localnet", "--validators", "4", "--detach", "--json"])
+        .args(["--p2p-port", &p2p.to_string(), "--api-port", &api.to_string()])
+        .arg("--dir")
+        .arg(dir.path())
+        .output()
+        .expect("run localnet");
+    let stop = || {
+        Command::new(BIN)
+            .args(["localnet", "--stop", "--dir"])
+            .arg(dir.path())
+            .output()
+    };
+    if !output.status.success() {
+        let _ = stop();
+        panic!("localnet failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["ready"], true);
+    assert_eq!(report["nodes"].as_array().map(Vec::len), Some(4));
+    let api = report["nodes"][0]["api"].as_str().expect("api").to_string();
+    let status = Command::new(BIN)
+        .args(["status", "--json", "--api", &api])
+        .output()
+        .expect("status");
+    let stopped = stop().expect("stop");
+    assert!(stopped.status.success());
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status json");
+    assert_eq!(status["validators"], 4);
+    assert!(status["height"].as_u64().unwrap_or(0) >= 1);
+    assert_eq!(status["peers_connected"], 3);
+}

@@ -49,18 +49,25 @@ pub async fn status<E: StorageContext + rand_core::CryptoRng>(
         "log_root": to_hex(roots.log_root),
         "log_size": roots.log_size,
         "validators": validators,
-        "peers_connected": peers_connected(&(api.metrics)()),
+        "peers_connected": peers_connected(&(api.metrics)(), &api.info.public_key),
         "mempool": {"transactions": node.mempool().len(), "bytes": node.mempool().bytes()},
     })))
 }
 
 /// Peers with an open authenticated connection, from the p2p tracker's
-/// `connected{peer=...}` gauges.
-fn peers_connected(metrics: &str) -> usize {
+/// `directory_connected{peer=...}` gauges (non-zero: connected since that
+/// time); the node itself is listed too and not counted.
+fn peers_connected(metrics: &str, own_key: &str) -> usize {
     metrics
         .lines()
-        .filter(|line| !line.starts_with('#') && line.contains("_connected{") && line.contains("peer="))
-        .filter(|line| line.rsplit(' ').next().is_some_and(|v| v.trim() == "1"))
+        .filter(|line| line.starts_with("p2p_tracker_directory_connected{"))
+        .filter(|line| !line.contains(own_key))
+        .filter(|line| {
+            line.rsplit(' ')
+                .next()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .is_some_and(|v| v > 0.0)
+        })
         .count()
 }
 
@@ -340,7 +347,7 @@ mod tests {
 
     #[test]
     fn counts_connected_peers_from_metrics() {
-        let text = "# HELP x\np2p_tracker_connected{peer=\"a\"} 1\np2p_tracker_connected{peer=\"b\"} 0\np2p_tracker_connected{peer=\"c\"} 1\nother 1\n";
-        assert_eq!(peers_connected(text), 2);
+        let text = "# HELP x\np2p_tracker_directory_connected{peer=\"a\"} 1795245415291\np2p_tracker_directory_connected{peer=\"b\"} 0\np2p_tracker_directory_connected{peer=\"me\"} 1795245415348\np2p_tracker_directory_connected{peer=\"c\"} 1795245418347\nother 1\n";
+        assert_eq!(peers_connected(text, "me"), 2);
     }
 }
