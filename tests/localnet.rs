@@ -55,12 +55,15 @@ fn free_port_run(count: u16) -> u16 {
 }
 
 impl Network {
-    fn start(validators: usize) -> Self {
+    /// `validators` voting nodes followed by `full_nodes` non-voting ones.
+    fn start(validators: usize, full_nodes: usize) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let p2p = free_port_run(validators as u16);
-        let api = free_port_run(2 * validators as u16) + validators as u16;
+        let nodes = (validators + full_nodes) as u16;
+        let p2p = free_port_run(nodes);
+        let api = free_port_run(2 * nodes) + nodes;
         let output = Command::new(BIN)
             .args(["genesis", "--validators", &validators.to_string(), "--chain-id", "e2e"])
+            .args(["--full-nodes", &full_nodes.to_string()])
             .args(["--p2p-port", &p2p.to_string(), "--api-port", &api.to_string(), "--json"])
             .arg("--out")
             .arg(dir.path())
@@ -77,7 +80,7 @@ impl Network {
             homes,
             apis,
         };
-        for index in 0..validators {
+        for index in 0..validators + full_nodes {
             network.spawn(index);
         }
         network
@@ -264,8 +267,9 @@ async fn roots_at(network: &Network, nodes: &[usize], height: u64) -> Vec<(Strin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_survive_a_sigkill_and_catch_up() {
     let _exclusive = exclusive();
-    let mut network = Network::start(4);
-    for index in 0..4 {
+    // Four validators and a non-voting full node (index 4).
+    let mut network = Network::start(4, 1);
+    for index in 0..5 {
         wait_height(&network, index, 1, Duration::from_secs(90)).await;
     }
     submit_notes(&network, &[0, 1, 2, 3], 0, 1_000, 24).await;
@@ -288,12 +292,14 @@ async fn four_processes_survive_a_sigkill_and_catch_up() {
     submit_notes(&network, &[3], 3, 3_000, 8).await;
     let recovered = network.client(3).status().await.expect("status");
     assert!(recovered.height > target);
-    // Same applied state at the same height on every node.
-    let common = recovered.height;
-    for index in 0..3 {
+    // Same applied state at the same height on every node, the full node
+    // included; transactions submitted to the full node reach the chain.
+    submit_notes(&network, &[4], 4, 4_000, 8).await;
+    let common = network.client(4).status().await.expect("status").height;
+    for index in 0..4 {
         wait_height(&network, index, common, Duration::from_secs(30)).await;
     }
-    let roots = roots_at(&network, &[0, 1, 2, 3], common).await;
+    let roots = roots_at(&network, &[0, 1, 2, 3, 4], common).await;
     assert!(roots.windows(2).all(|w| w[0] == w[1]), "roots differ at {common}: {roots:?}");
 }
 
