@@ -38,7 +38,9 @@ impl Drop for Network {
 static ONE_NETWORK_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn exclusive() -> std::sync::MutexGuard<'static, ()> {
-    ONE_NETWORK_AT_A_TIME.lock().unwrap_or_else(|poison| poison.into_inner())
+    ONE_NETWORK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
 }
 
 /// Consecutive free ports (genesis assigns base + index), below the
@@ -62,18 +64,41 @@ impl Network {
         let p2p = free_port_run(nodes);
         let api = free_port_run(2 * nodes) + nodes;
         let output = Command::new(BIN)
-            .args(["genesis", "--validators", &validators.to_string(), "--chain-id", "e2e"])
+            .args([
+                "genesis",
+                "--validators",
+                &validators.to_string(),
+                "--chain-id",
+                "e2e",
+            ])
             .args(["--full-nodes", &full_nodes.to_string()])
-            .args(["--p2p-port", &p2p.to_string(), "--api-port", &api.to_string(), "--json"])
+            .args([
+                "--p2p-port",
+                &p2p.to_string(),
+                "--api-port",
+                &api.to_string(),
+                "--json",
+            ])
             .arg("--out")
             .arg(dir.path())
             .output()
             .expect("run tracechain genesis");
-        assert!(output.status.success(), "genesis failed: {}", String::from_utf8_lossy(&output.stderr));
-        let generated: serde_json::Value = serde_json::from_slice(&output.stdout).expect("genesis --json");
+        assert!(
+            output.status.success(),
+            "genesis failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let generated: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("genesis --json");
         let nodes = generated["nodes"].as_array().expect("nodes").clone();
-        let homes: Vec<PathBuf> = nodes.iter().map(|n| PathBuf::from(n["home"].as_str().unwrap())).collect();
-        let apis: Vec<String> = nodes.iter().map(|n| n["api"].as_str().unwrap().to_string()).collect();
+        let homes: Vec<PathBuf> = nodes
+            .iter()
+            .map(|n| PathBuf::from(n["home"].as_str().unwrap()))
+            .collect();
+        let apis: Vec<String> = nodes
+            .iter()
+            .map(|n| n["api"].as_str().unwrap().to_string())
+            .collect();
         let mut network = Self {
             dir,
             children: homes.iter().map(|_| None).collect(),
@@ -145,7 +170,12 @@ async fn wait_height(network: &Network, index: usize, height: u64, timeout: Dura
     }
 }
 
-fn note(key: &PrivateKey, chain_id: &str, nonce: u64, data: &[u8]) -> tracechain_types::Transaction {
+fn note(
+    key: &PrivateKey,
+    chain_id: &str,
+    nonce: u64,
+    data: &[u8],
+) -> tracechain_types::Transaction {
     UnsignedTransaction {
         chain_id: chain_id.into(),
         sender: key.public_key(),
@@ -175,20 +205,31 @@ async fn check_rejections(network: &Network) {
         .wait_final(&applied.id(), Duration::from_secs(30))
         .await
         .expect("valid note final");
-    let before = client.account(&to_hex(key.public_key())).await.expect("account");
+    let before = client
+        .account(&to_hex(key.public_key()))
+        .await
+        .expect("account");
     assert_eq!(before.next_nonce, 1);
 
     // Bad signature: a valid transaction with another transaction's signature.
     let other = note(&key, "e2e", 1, b"other");
     let forged = note(&key, "e2e", 1, b"forged").with_signature(other.signature().clone());
     let p = problem(client.submit(&forged).await.unwrap_err());
-    assert_eq!((p.status, p.field.as_deref()), (400, Some("signature")), "{p}");
+    assert_eq!(
+        (p.status, p.field.as_deref()),
+        (400, Some("signature")),
+        "{p}"
+    );
     assert!(p.kind.ends_with("bad-signature"));
 
     // Wrong chain id.
     let foreign = note(&key, "another-chain", 1, b"foreign");
     let p = problem(client.submit(&foreign).await.unwrap_err());
-    assert_eq!((p.status, p.field.as_deref()), (422, Some("chain_id")), "{p}");
+    assert_eq!(
+        (p.status, p.field.as_deref()),
+        (422, Some("chain_id")),
+        "{p}"
+    );
 
     // Replayed nonce: the applied transaction again, and a new one reusing nonce 0.
     let p = problem(client.submit(&applied).await.unwrap_err());
@@ -198,41 +239,91 @@ async fn check_rejections(network: &Network) {
     assert_eq!((p.status, p.field.as_deref()), (409, Some("nonce")), "{p}");
 
     // Oversized transaction.
-    let p = problem(client.submit_bytes(vec![0u8; MAX_TX_BYTES + 1]).await.unwrap_err());
-    assert_eq!((p.status, p.field.as_deref()), (413, Some("transaction")), "{p}");
+    let p = problem(
+        client
+            .submit_bytes(vec![0u8; MAX_TX_BYTES + 1])
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (p.status, p.field.as_deref()),
+        (413, Some("transaction")),
+        "{p}"
+    );
 
     // Malformed bytes: a truncated valid transaction, and garbage.
     let truncated = applied.encode()[..40].to_vec();
     let p = problem(client.submit_bytes(truncated).await.unwrap_err());
-    assert_eq!((p.status, p.field.as_deref()), (400, Some("transaction")), "{p}");
-    let p = problem(client.submit_bytes(b"not a transaction".to_vec()).await.unwrap_err());
-    assert_eq!((p.status, p.field.as_deref()), (400, Some("transaction")), "{p}");
+    assert_eq!(
+        (p.status, p.field.as_deref()),
+        (400, Some("transaction")),
+        "{p}"
+    );
+    let p = problem(
+        client
+            .submit_bytes(b"not a transaction".to_vec())
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (p.status, p.field.as_deref()),
+        (400, Some("transaction")),
+        "{p}"
+    );
 
     // Nothing changed: no rejected transaction is pending or known, the
     // nonce is where it was, and the next valid transaction applies.
     for rejected in [&forged, &foreign, &reused] {
-        let p = problem(client.transaction(&to_hex(rejected.id())).await.unwrap_err());
+        let p = problem(
+            client
+                .transaction(&to_hex(rejected.id()))
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(p.status, 404);
     }
-    let after = client.account(&to_hex(key.public_key())).await.expect("account");
+    let after = client
+        .account(&to_hex(key.public_key()))
+        .await
+        .expect("account");
     assert_eq!(after.next_nonce, before.next_nonce);
     let next = note(&key, "e2e", 1, b"next");
-    client.submit(&next).await.expect("next valid note accepted");
-    let status = client.wait_final(&next.id(), Duration::from_secs(30)).await.expect("final");
+    client
+        .submit(&next)
+        .await
+        .expect("next valid note accepted");
+    let status = client
+        .wait_final(&next.id(), Duration::from_secs(30))
+        .await
+        .expect("final");
     assert_eq!(status.status, "applied");
 }
 
 /// Submits `count` notes spread over the given nodes and waits until all
 /// are final on `observer`.
 async fn submit_notes(network: &Network, nodes: &[usize], observer: usize, seed: u64, count: u64) {
-    let chain = network.client(observer).status().await.expect("status").chain_id;
+    let chain = network
+        .client(observer)
+        .status()
+        .await
+        .expect("status")
+        .chain_id;
     let mut ids = Vec::new();
     for i in 0..count {
         let key = PrivateKey::from_seed(seed + i % 8);
         let nonce = i / 8;
-        let tx = note(&key, &chain, nonce, &[seed.to_be_bytes(), i.to_be_bytes()].concat());
+        let tx = note(
+            &key,
+            &chain,
+            nonce,
+            &[seed.to_be_bytes(), i.to_be_bytes()].concat(),
+        );
         let target = nodes[(i as usize) % nodes.len()];
-        network.client(target).submit(&tx).await.expect("note accepted");
+        network
+            .client(target)
+            .submit(&tx)
+            .await
+            .expect("note accepted");
         ids.push(tx.id());
     }
     for id in ids {
@@ -246,14 +337,25 @@ async fn submit_notes(network: &Network, nodes: &[usize], observer: usize, seed:
 }
 
 /// Header roots at `height` as every node reports them.
-async fn roots_at(network: &Network, nodes: &[usize], height: u64) -> Vec<(String, String, String)> {
+async fn roots_at(
+    network: &Network,
+    nodes: &[usize],
+    height: u64,
+) -> Vec<(String, String, String)> {
     let mut roots = Vec::new();
     for &index in nodes {
-        let block = network.client(index).block(&height.to_string()).await.expect("block");
+        let block = network
+            .client(index)
+            .block(&height.to_string())
+            .await
+            .expect("block");
         let header = &block["header"];
         roots.push((
             header["digest"].as_str().unwrap_or_default().to_string(),
-            header["state_root"].as_str().unwrap_or_default().to_string(),
+            header["state_root"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             header["log_root"].as_str().unwrap_or_default().to_string(),
         ));
         // A finalized block carries a quorum certificate over its digest.
@@ -265,6 +367,9 @@ async fn roots_at(network: &Network, nodes: &[usize], height: u64) -> Vec<(Strin
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The guard serializes whole tests (see `exclusive`); holding it across
+// awaits is the point.
+#[allow(clippy::await_holding_lock)]
 async fn four_processes_survive_a_sigkill_and_catch_up() {
     let _exclusive = exclusive();
     // Four validators and a non-voting full node (index 4).
@@ -287,7 +392,10 @@ async fn four_processes_survive_a_sigkill_and_catch_up() {
     let target = network.client(0).status().await.expect("status").height;
     wait_height(&network, 3, target, Duration::from_secs(120)).await;
     let roots = roots_at(&network, &[0, 1, 2, 3], target).await;
-    assert!(roots.windows(2).all(|w| w[0] == w[1]), "roots differ at {target}: {roots:?}");
+    assert!(
+        roots.windows(2).all(|w| w[0] == w[1]),
+        "roots differ at {target}: {roots:?}"
+    );
     // And it keeps up with new transactions it did not see while down.
     submit_notes(&network, &[3], 3, 3_000, 8).await;
     let recovered = network.client(3).status().await.expect("status");
@@ -300,7 +408,10 @@ async fn four_processes_survive_a_sigkill_and_catch_up() {
         wait_height(&network, index, common, Duration::from_secs(30)).await;
     }
     let roots = roots_at(&network, &[0, 1, 2, 3, 4], common).await;
-    assert!(roots.windows(2).all(|w| w[0] == w[1]), "roots differ at {common}: {roots:?}");
+    assert!(
+        roots.windows(2).all(|w| w[0] == w[1]),
+        "roots differ at {common}: {roots:?}"
+    );
 }
 
 #[test]
@@ -311,7 +422,12 @@ fn localnet_command_detaches_and_stops() {
     let api = free_port_run(8) + 4;
     let output = Command::new(BIN)
         .args(["localnet", "--validators", "4", "--detach", "--json"])
-        .args(["--p2p-port", &p2p.to_string(), "--api-port", &api.to_string()])
+        .args([
+            "--p2p-port",
+            &p2p.to_string(),
+            "--api-port",
+            &api.to_string(),
+        ])
         .arg("--dir")
         .arg(dir.path())
         .output()
@@ -324,7 +440,10 @@ fn localnet_command_detaches_and_stops() {
     };
     if !output.status.success() {
         let _ = stop();
-        panic!("localnet failed: {}", String::from_utf8_lossy(&output.stderr));
+        panic!(
+            "localnet failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(report["ready"], true);

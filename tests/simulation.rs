@@ -167,7 +167,10 @@ impl EngineDefinition for Network {
             ..
         } = ctx;
         if self.byzantine == Some(index) {
-            return (self.start_equivocator(context, index, channels), NodeState::Byzantine);
+            return (
+                self.start_equivocator(context, index, channels),
+                NodeState::Byzantine,
+            );
         }
         let channels = Channels::from_ordered(channels).expect("all channels registered");
         let pk = public_key.clone();
@@ -190,7 +193,11 @@ impl EngineDefinition for Network {
         )
         .await;
         let history = Arc::new(Mutex::new(Vec::new()));
-        record_history(load_context.child("history"), handle.clone(), history.clone());
+        record_history(
+            load_context.child("history"),
+            handle.clone(),
+            history.clone(),
+        );
         submit_load(load_context.child("submit"), handle.clone(), index as u64);
         let slot: HandleSlot = Arc::new(Mutex::new(Some(handle)));
         let guard = ClearOnDrop(slot.clone());
@@ -198,7 +205,13 @@ impl EngineDefinition for Network {
             let _guard = guard;
             futures::future::pending::<()>().await;
         });
-        (started.consensus, NodeState::Honest { handle: slot, history })
+        (
+            started.consensus,
+            NodeState::Honest {
+                handle: slot,
+                history,
+            },
+        )
     }
 
     fn start(engine: Handle<()>) -> Handle<()> {
@@ -211,7 +224,12 @@ impl Network {
         &self,
         context: deterministic::Context,
         index: usize,
-        channels: Vec<engine::Channel<impl commonware_p2p::Sender<PublicKey = PublicKey>, impl commonware_p2p::Receiver<PublicKey = PublicKey>>>,
+        channels: Vec<
+            engine::Channel<
+                impl commonware_p2p::Sender<PublicKey = PublicKey>,
+                impl commonware_p2p::Receiver<PublicKey = PublicKey>,
+            >,
+        >,
     ) -> Handle<()> {
         let participants: Set<PublicKey> = Set::from_iter_dedup(self.participants());
         let scheme = Scheme::signer(CONSENSUS_NAMESPACE, participants, self.keys[index].clone())
@@ -243,17 +261,29 @@ fn record_history(
         while watch.changed().await.is_ok() {
             let height = watch.borrow().as_ref().map(|f| f.height);
             if let Some(height) = height {
-                let now = context.current().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                history.lock().unwrap().push((now.as_millis() as u64, height));
+                let now = context
+                    .current()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                history
+                    .lock()
+                    .unwrap()
+                    .push((now.as_millis() as u64, height));
             }
         }
     });
 }
 
 /// Each honest validator's clients submit a few notes every 200 ms.
-fn submit_load(context: deterministic::Context, handle: NodeHandle<deterministic::Context>, node: u64) {
+fn submit_load(
+    context: deterministic::Context,
+    handle: NodeHandle<deterministic::Context>,
+    node: u64,
+) {
     context.spawn(move |context| async move {
-        let clients: Vec<PrivateKey> = (0..2).map(|c| PrivateKey::from_seed(1_000 + node * 10 + c)).collect();
+        let clients: Vec<PrivateKey> = (0..2)
+            .map(|c| PrivateKey::from_seed(1_000 + node * 10 + c))
+            .collect();
         let mut round = 0u64;
         loop {
             context.sleep(Duration::from_millis(200)).await;
@@ -340,7 +370,10 @@ impl Property<PublicKey, NodeState> for EqualRoots {
             let common = heights.iter().copied().min().ok_or("no honest node")?;
             let mut digest = None;
             for handle in &honest {
-                let block = handle.block(common).await.ok_or(format!("block {common} missing"))?;
+                let block = handle
+                    .block(common)
+                    .await
+                    .ok_or(format!("block {common} missing"))?;
                 let this = block.header.digest();
                 if *digest.get_or_insert(this) != this {
                     return Err(format!("headers differ at height {common}"));
@@ -350,7 +383,9 @@ impl Property<PublicKey, NodeState> for EqualRoots {
             eprintln!("honest heights {heights:?}, common {common}, log size {log_size}");
             // One commit per block plus at least one record per some block.
             if log_size <= common + 1 {
-                return Err(format!("no records executed (log size {log_size} at height {common})"));
+                return Err(format!(
+                    "no records executed (log size {log_size} at height {common})"
+                ));
             }
             Ok(())
         })
@@ -375,7 +410,10 @@ async fn check_own_roots(handle: &NodeHandle<deterministic::Context>) -> Result<
             return Ok(height);
         }
     }
-    Err(format!("database roots match no header at height {height} or {}", height + 1))
+    Err(format!(
+        "database roots match no header at height {height} or {}",
+        height + 1
+    ))
 }
 
 fn good_link() -> Link {
@@ -442,7 +480,9 @@ fn crash_and_restart_recovers_the_same_roots() {
         .at(Duration::from_secs(10), Action::Restart(victim));
     // Blocks come every ~200 ms under this load: height 80 is well after
     // the restart, so the victim must catch up dozens of blocks.
-    let results = run(base(network, 80, 4).crash(Crash::Schedule(schedule)).seeds([8, 9]));
+    let results = run(base(network, 80, 4)
+        .crash(Crash::Schedule(schedule))
+        .seeds([8, 9]));
     for result in results {
         assert_eq!(result.crashes, 1);
         assert_eq!(result.scheduled_actions, 2);
@@ -516,7 +556,9 @@ impl Property<PublicKey, NodeState> for NoFinalityDuring {
                     .iter()
                     .find(|(at, _)| (self.from_ms..self.to_ms).contains(at))
                 {
-                    return Err(format!("height {height} finalized at {at} ms during the partition"));
+                    return Err(format!(
+                        "height {height} finalized at {at} ms during the partition"
+                    ));
                 }
                 if !history.iter().any(|(at, _)| *at >= self.to_ms) {
                     return Err("no finality after the partition healed".into());
@@ -533,5 +575,8 @@ fn same_seed_same_outcome() {
     let second = run(base(Network::new(None), 10, 4).seed(42));
     assert_eq!(first[0].state, second[0].state);
     let third = run(base(Network::new(None), 10, 4).seed(43));
-    assert_ne!(first[0].state, third[0].state, "different seeds should differ");
+    assert_ne!(
+        first[0].state, third[0].state,
+        "different seeds should differ"
+    );
 }

@@ -42,7 +42,12 @@ impl Problem {
     }
 
     pub fn not_found(what: &str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", &format!("{what} not found"), detail)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            &format!("{what} not found"),
+            detail,
+        )
     }
 
     pub fn bad_request(slug: &str, title: &str, detail: impl Into<String>) -> Self {
@@ -97,9 +102,14 @@ pub async fn ensure_problem_json(response: axum::response::Response) -> axum::re
     }
     let (slug, detail) = match status {
         StatusCode::NOT_FOUND => ("not-found", "no such resource; see /v1/openapi.json"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "this resource does not accept that method"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "this resource does not accept that method",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "request body exceeds the server limit"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "unsupported content type"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported-media-type", "unsupported content type")
+        }
         _ => ("error", "request failed"),
     };
     let title = status.canonical_reason().unwrap_or("Error");

@@ -90,7 +90,10 @@ pub async fn submit_transaction<E: StorageContext + rand_core::CryptoRng>(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too-large",
             "Transaction too large",
-            format!("transaction is {} bytes; the limit is {MAX_TX_BYTES}", bytes.len()),
+            format!(
+                "transaction is {} bytes; the limit is {MAX_TX_BYTES}",
+                bytes.len()
+            ),
         )
         .at("transaction"));
     }
@@ -127,8 +130,12 @@ fn transaction_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>> {
         .at("body")
     })?;
     hex::decode(parsed.transaction.trim()).map_err(|err| {
-        Problem::bad_request("malformed-transaction", "Malformed transaction", format!("not hex: {err}"))
-            .at("transaction")
+        Problem::bad_request(
+            "malformed-transaction",
+            "Malformed transaction",
+            format!("not hex: {err}"),
+        )
+        .at("transaction")
     })
 }
 
@@ -149,10 +156,13 @@ fn submit_problem(err: SubmitError) -> Problem {
             "this transaction is already waiting for a block",
         )
         .at("transaction"),
-        SubmitError::Mempool(err @ MempoolError::NonceTaken(_)) => {
-            Problem::new(StatusCode::CONFLICT, "nonce-pending", "Nonce already pending", err.to_string())
-                .at("nonce")
-        }
+        SubmitError::Mempool(err @ MempoolError::NonceTaken(_)) => Problem::new(
+            StatusCode::CONFLICT,
+            "nonce-pending",
+            "Nonce already pending",
+            err.to_string(),
+        )
+        .at("nonce"),
         SubmitError::Mempool(err) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "mempool-full",
@@ -203,7 +213,12 @@ pub async fn transaction<E: StorageContext + rand_core::CryptoRng>(
         .at("path.id")
     })?;
     let id = to_hex(digest);
-    match api.node.tx_status(&digest).await.map_err(|e| Problem::internal(e.to_string()))? {
+    match api
+        .node
+        .tx_status(&digest)
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+    {
         TxStatus::Executed(receipt) => Ok(Json(TransactionStatusView::executed(id, &receipt))),
         TxStatus::Pending => Ok(Json(TransactionStatusView::pending(id))),
         TxStatus::Unknown => Err(Problem::not_found(
@@ -245,8 +260,11 @@ async fn block_view<E: StorageContext + rand_core::CryptoRng>(
     height: u64,
 ) -> Result<BlockView> {
     let block = api.node.block(height).await.ok_or_else(|| {
-        Problem::not_found("Block", format!("no finalized block at height {height} on this node"))
-            .at("path.height")
+        Problem::not_found(
+            "Block",
+            format!("no finalized block at height {height} on this node"),
+        )
+        .at("path.height")
     })?;
     let certificate = api
         .node
@@ -277,7 +295,9 @@ pub async fn account<E: StorageContext + rand_core::CryptoRng>(
                 .at("path.account")
             })?,
     };
-    let name = records::account_name(reader, &key).await.map_err(internal)?;
+    let name = records::account_name(reader, &key)
+        .await
+        .map_err(internal)?;
     let next_nonce = records::nonce(reader, &key).await.map_err(internal)?;
     Ok(Json(json!({
         "public_key": to_hex(&key),
@@ -292,15 +312,22 @@ pub async fn note<E: StorageContext + rand_core::CryptoRng>(
     Path(hash): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
     let anchored = digest_from_hex(&hash).ok_or_else(|| {
-        Problem::bad_request("bad-hash", "Bad hash", format!("'{hash}' is not a 32-byte hex hash"))
-            .at("path.hash")
+        Problem::bad_request(
+            "bad-hash",
+            "Bad hash",
+            format!("'{hash}' is not a 32-byte hex hash"),
+        )
+        .at("path.hash")
     })?;
     let record = records::note(api.node.reader(), &anchored)
         .await
         .map_err(|e| Problem::internal(e.to_string()))?
         .ok_or_else(|| {
-            Problem::not_found("Note", format!("hash {} was never anchored", to_hex(anchored)))
-                .at("path.hash")
+            Problem::not_found(
+                "Note",
+                format!("hash {} was never anchored", to_hex(anchored)),
+            )
+            .at("path.hash")
         })?;
     Ok(Json(json!({
         "hash": to_hex(anchored),
@@ -325,11 +352,15 @@ pub async fn ready<E: StorageContext + rand_core::CryptoRng>(
 ) -> Result<Json<serde_json::Value>> {
     match api.node.finalized().await {
         Some(latest) => Ok(Json(json!({"status": "ready", "height": latest.height}))),
-        None => Err(Problem::unavailable("waiting for the first finalized block")),
+        None => Err(Problem::unavailable(
+            "waiting for the first finalized block",
+        )),
     }
 }
 
-pub async fn metrics<E: StorageContext + rand_core::CryptoRng>(State(api): State<ApiState<E>>) -> Response {
+pub async fn metrics<E: StorageContext + rand_core::CryptoRng>(
+    State(api): State<ApiState<E>>,
+) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         (api.metrics)(),

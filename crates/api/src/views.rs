@@ -89,10 +89,7 @@ impl CertificateView {
                 let index = participant.get();
                 SignerView {
                     index,
-                    public_key: ordered
-                        .get(index as usize)
-                        .map(to_hex)
-                        .unwrap_or_default(),
+                    public_key: ordered.get(index as usize).map(to_hex).unwrap_or_default(),
                     signature: signature
                         .get()
                         .map(|s| to_hex(s.encode()))
@@ -161,7 +158,9 @@ impl TransactionStatusView {
     pub fn executed(id: String, receipt: &Receipt) -> Self {
         let (status, code, reason) = match &receipt.outcome {
             Outcome::Applied => ("applied", None, None),
-            Outcome::Failed { code, reason } => ("failed", Some(code.clone()), Some(reason.clone())),
+            Outcome::Failed { code, reason } => {
+                ("failed", Some(code.clone()), Some(reason.clone()))
+            }
         };
         Self {
             id,

@@ -124,7 +124,11 @@ struct Latency {
 
 async fn notes(config: NotesConfig) -> Result<Summary> {
     let clients: Vec<Client> = config.apis.iter().map(|a| Client::new(a)).collect();
-    let chain_id = clients[0].status().await.context("reading chain status")?.chain_id;
+    let chain_id = clients[0]
+        .status()
+        .await
+        .context("reading chain status")?
+        .chain_id;
     // Fresh keys per run, so every signer starts at nonce 0.
     let run_seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -140,7 +144,11 @@ async fn notes(config: NotesConfig) -> Result<Summary> {
         ..Default::default()
     });
     let start_height = clients[0].status().await?.height;
-    let watcher = ::tokio::spawn(watch_blocks(clients[0].clone(), tracker.clone(), start_height));
+    let watcher = ::tokio::spawn(watch_blocks(
+        clients[0].clone(),
+        tracker.clone(),
+        start_height,
+    ));
     let progress = ::tokio::spawn(report_progress(tracker.clone()));
 
     let started = Instant::now();
@@ -148,7 +156,13 @@ async fn notes(config: NotesConfig) -> Result<Summary> {
     let submit_window = started.elapsed();
 
     let drain_deadline = Instant::now() + config.drain;
-    while Instant::now() < drain_deadline && !tracker.in_flight.lock().map(|m| m.is_empty()).unwrap_or(true) {
+    while Instant::now() < drain_deadline
+        && !tracker
+            .in_flight
+            .lock()
+            .map(|m| m.is_empty())
+            .unwrap_or(true)
+    {
         ::tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let elapsed = started.elapsed();
@@ -157,12 +171,20 @@ async fn notes(config: NotesConfig) -> Result<Summary> {
 
     let finalized = tracker.finalized.load(Ordering::Relaxed);
     let histogram = tracker.latencies.lock().ok().and_then(|h| h.clone());
-    let latency = histogram.map_or(Latency { p50: 0, p90: 0, p99: 0, max: 0 }, |h| Latency {
-        p50: h.value_at_quantile(0.50),
-        p90: h.value_at_quantile(0.90),
-        p99: h.value_at_quantile(0.99),
-        max: h.max(),
-    });
+    let latency = histogram.map_or(
+        Latency {
+            p50: 0,
+            p90: 0,
+            p99: 0,
+            max: 0,
+        },
+        |h| Latency {
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            max: h.max(),
+        },
+    );
     let accepted = tracker.accepted.load(Ordering::Relaxed);
     // Throughput over the submission window plus the time the tail needed.
     let window = submit_window.max(Duration::from_millis(1)).as_secs_f64();
@@ -264,7 +286,10 @@ async fn watch_blocks(client: Client, tracker: Arc<Tracker>, mut next: u64) {
             continue;
         };
         let seen = Instant::now();
-        let ids = block["transactions"].as_array().cloned().unwrap_or_default();
+        let ids = block["transactions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let mut in_flight = match tracker.in_flight.lock() {
             Ok(guard) => guard,
             Err(_) => return,
@@ -297,7 +322,11 @@ async fn report_progress(tracker: Arc<Tracker>) {
             tracker.accepted.load(Ordering::Relaxed),
             tracker.rejected.load(Ordering::Relaxed),
             tracker.finalized.load(Ordering::Relaxed),
-            tracker.in_flight.lock().map(|m| m.len()).unwrap_or_default(),
+            tracker
+                .in_flight
+                .lock()
+                .map(|m| m.len())
+                .unwrap_or_default(),
         );
     }
 }

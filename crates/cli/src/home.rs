@@ -10,13 +10,13 @@
 //! ```
 
 use anyhow::{Context, Result, bail};
+use commonware_cryptography::Signer;
 use serde::{Deserialize, Serialize};
 use std::{
     fs,
     net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
 };
-use commonware_cryptography::Signer;
 use tracechain_crypto::{generate, read_key_file, write_key_file};
 use tracechain_types::{Genesis, GenesisValidator, PrivateKey, to_hex};
 
@@ -111,7 +111,10 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
         bail!("--validators must be at least 1");
     }
     if out.join(GENESIS).exists() {
-        bail!("{} already holds a genesis; choose an empty directory", out.display());
+        bail!(
+            "{} already holds a genesis; choose an empty directory",
+            out.display()
+        );
     }
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let chain_id = options
@@ -130,7 +133,8 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
         };
         let key = generate();
         let port = |base: u16| -> Result<u16> {
-            base.checked_add(index as u16).context("port number overflows")
+            base.checked_add(index as u16)
+                .context("port number overflows")
         };
         let p2p = SocketAddr::new(options.host, port(options.p2p_base_port)?);
         let api = SocketAddr::new(options.host, port(options.api_base_port)?);
@@ -171,7 +175,10 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
             worker_threads: default_threads(),
             log_level: default_log_level(),
         };
-        fs::write(home.join(NODE_CONFIG), serde_json::to_string_pretty(&config)? + "\n")?;
+        fs::write(
+            home.join(NODE_CONFIG),
+            serde_json::to_string_pretty(&config)? + "\n",
+        )?;
         homes.push(home);
         api_addresses.push(api);
     }
@@ -209,17 +216,19 @@ mod tests {
             assert_eq!(loaded.genesis, generated.genesis);
         }
         // A second run into the same directory must not clobber keys.
-        assert!(generate_chain(
-            dir.path(),
-            &GenesisOptions {
-                validators: 1,
-                full_nodes: 0,
-                chain_id: None,
-                host: "127.0.0.1".parse().unwrap(),
-                p2p_base_port: 1,
-                api_base_port: 2,
-            }
-        )
-        .is_err());
+        assert!(
+            generate_chain(
+                dir.path(),
+                &GenesisOptions {
+                    validators: 1,
+                    full_nodes: 0,
+                    chain_id: None,
+                    host: "127.0.0.1".parse().unwrap(),
+                    p2p_base_port: 1,
+                    api_base_port: 2,
+                }
+            )
+            .is_err()
+        );
     }
 }

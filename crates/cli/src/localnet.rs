@@ -42,7 +42,9 @@ pub fn run(options: &LocalnetOptions) -> Result<()> {
     let pids: Vec<String> = nodes.iter().map(|n| n.child.id().to_string()).collect();
     fs::write(options.dir.join(PIDS_FILE), pids.join("\n") + "\n")?;
 
-    let runtime = ::tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = ::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let ready = runtime.block_on(wait_ready(&nodes, Duration::from_secs(90)));
     report(options, &nodes, ready.is_ok());
     if let Err(err) = ready {
@@ -147,7 +149,12 @@ fn report(options: &LocalnetOptions, nodes: &[NodeProcess], ready: bool) {
     }
     println!("tracechain localnet in {}:", options.dir.display());
     for node in nodes {
-        println!("  {:<14} http://{}  (pid {})", node.name, node.api, node.child.id());
+        println!(
+            "  {:<14} http://{}  (pid {})",
+            node.name,
+            node.api,
+            node.child.id()
+        );
     }
 }
 

@@ -6,9 +6,14 @@ use std::io::IsTerminal;
 /// only from `warn` up (commonware's info output is per block and per
 /// peer). `RUST_LOG` overrides both.
 pub fn init(level: &str) {
-    let ours = ["tracechain_node", "tracechain_api", "tracechain", "tracechain_executor"]
-        .map(|target| format!("{target}={level}"))
-        .join(",");
+    let ours = [
+        "tracechain_node",
+        "tracechain_api",
+        "tracechain",
+        "tracechain_executor",
+    ]
+    .map(|target| format!("{target}={level}"))
+    .join(",");
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,{ours}")));
     let _ = tracing_subscriber::fmt()

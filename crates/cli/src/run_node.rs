@@ -27,7 +27,8 @@ pub fn run(home_dir: &Path) -> Result<()> {
         );
     };
     let data_dir = home.data_dir();
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     // The API listener is bound before anything starts so a port clash is
     // reported at once, not after the node joined consensus.
     let api_listener = std::net::TcpListener::bind(home.config.api_listen)
@@ -40,7 +41,12 @@ pub fn run(home_dir: &Path) -> Result<()> {
     let runner = tokio::Runner::new(config);
     runner.start(|context| async move {
         let spec = ChainSpec::new::<tokio::Context>(home.genesis.clone());
-        let network = p2p::start(&context, home.key.clone(), &home.genesis, home.config.p2p_listen);
+        let network = p2p::start(
+            &context,
+            home.key.clone(),
+            &home.genesis,
+            home.config.p2p_listen,
+        );
         let mut engine_config = EngineConfig::new("tracechain");
         engine_config.cache_pages = 65_536;
         let started = engine::start(
@@ -54,7 +60,12 @@ pub fn run(home_dir: &Path) -> Result<()> {
             |stateful| stateful,
         )
         .await;
-        let node = NodeHandle::new(context.child("handle"), home.genesis.chain_id.clone(), &started).await;
+        let node = NodeHandle::new(
+            context.child("handle"),
+            home.genesis.chain_id.clone(),
+            &started,
+        )
+        .await;
         let metrics_context = context.child("metrics");
         let state = ApiState {
             node,

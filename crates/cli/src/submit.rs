@@ -9,7 +9,9 @@ use tracechain_crypto::{generate, read_key_file, write_key_file};
 use tracechain_types::{Digest, Payload, to_hex};
 
 fn runtime() -> Result<::tokio::runtime::Runtime> {
-    Ok(::tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+    Ok(::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }
 
 pub fn keygen(out: &Path, json: bool) -> Result<()> {
@@ -17,7 +19,10 @@ pub fn keygen(out: &Path, json: bool) -> Result<()> {
     write_key_file(out, &key)?;
     let public_key = to_hex(key.public_key());
     if json {
-        println!("{}", serde_json::json!({"file": out, "public_key": public_key}));
+        println!(
+            "{}",
+            serde_json::json!({"file": out, "public_key": public_key})
+        );
     } else {
         println!("wrote {} (public key {public_key})", out.display());
     }
@@ -62,7 +67,14 @@ fn file_sha256(path: &Path) -> Result<Digest> {
     Ok(hasher.finalize().1)
 }
 
-pub fn note(api: &str, key: &Path, label: &str, file: &Path, timeout: u64, json: bool) -> Result<()> {
+pub fn note(
+    api: &str,
+    key: &Path,
+    label: &str,
+    file: &Path,
+    timeout: u64,
+    json: bool,
+) -> Result<()> {
     let key = read_key_file(key)?;
     let hash = file_sha256(file)?;
     let payload = Payload::Note {
@@ -75,11 +87,21 @@ pub fn note(api: &str, key: &Path, label: &str, file: &Path, timeout: u64, json:
 
 pub fn register(api: &str, key: &Path, name: &str, timeout: u64, json: bool) -> Result<()> {
     let key = read_key_file(key)?;
-    let status = submit_and_wait(api, &key, Payload::RegisterAccount { name: name.into() }, timeout)?;
+    let status = submit_and_wait(
+        api,
+        &key,
+        Payload::RegisterAccount { name: name.into() },
+        timeout,
+    )?;
     print_final(&status, json, &[("name", name.to_string())])
 }
 
-fn submit_and_wait(api: &str, key: &tracechain_types::PrivateKey, payload: Payload, timeout: u64) -> Result<TxStatus> {
+fn submit_and_wait(
+    api: &str,
+    key: &tracechain_types::PrivateKey,
+    payload: Payload,
+    timeout: u64,
+) -> Result<TxStatus> {
     runtime()?.block_on(async {
         let client = Client::new(api);
         let tx = client.sign_and_submit(key, payload).await?;
@@ -104,11 +126,17 @@ fn print_final(status: &TxStatus, json: bool, extra: &[(&str, String)]) -> Resul
         println!("block height: {}", status.block_height.unwrap_or_default());
         println!("status: {}", status.status);
         if let Some(reason) = &status.reason {
-            println!("reason: {reason} ({})", status.code.clone().unwrap_or_default());
+            println!(
+                "reason: {reason} ({})",
+                status.code.clone().unwrap_or_default()
+            );
         }
     }
     if status.status == "failed" {
-        anyhow::bail!("transaction failed: {}", status.reason.clone().unwrap_or_default());
+        anyhow::bail!(
+            "transaction failed: {}",
+            status.reason.clone().unwrap_or_default()
+        );
     }
     Ok(())
 }
@@ -156,11 +184,20 @@ pub fn status(api: &str, json: bool) -> Result<()> {
     }
     let status = runtime()?.block_on(client.status())?;
     println!("chain:            {}", status.chain_id);
-    println!("height:           {} (finalized tip {})", status.height, status.finalized_height);
+    println!(
+        "height:           {} (finalized tip {})",
+        status.height, status.finalized_height
+    );
     println!("state root:       {}", status.state_root);
-    println!("log root:         {} ({} entries)", status.log_root, status.log_size);
+    println!(
+        "log root:         {} ({} entries)",
+        status.log_root, status.log_size
+    );
     println!("validators:       {}", status.validators.len());
     println!("peers connected:  {}", status.peers_connected);
-    println!("mempool:          {} transactions", status.mempool.transactions);
+    println!(
+        "mempool:          {} transactions",
+        status.mempool.transactions
+    );
     Ok(())
 }

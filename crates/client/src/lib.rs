@@ -33,10 +33,7 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("cannot reach {url}: {source}")]
-    Http {
-        url: String,
-        source: reqwest::Error,
-    },
+    Http { url: String, source: reqwest::Error },
     #[error("node refused the request: {0}")]
     Problem(Problem),
     #[error("unexpected response from {url}: {detail}")]
@@ -126,7 +123,10 @@ impl Client {
             .get(&url)
             .send()
             .await
-            .map_err(|source| ClientError::Http { url: url.clone(), source })?;
+            .map_err(|source| ClientError::Http {
+                url: url.clone(),
+                source,
+            })?;
         decode(url, response).await
     }
 
@@ -162,7 +162,10 @@ impl Client {
             .body(bytes)
             .send()
             .await
-            .map_err(|source| ClientError::Http { url: url.clone(), source })?;
+            .map_err(|source| ClientError::Http {
+                url: url.clone(),
+                source,
+            })?;
         #[derive(Deserialize)]
         struct Accepted {
             id: String,
@@ -176,7 +179,11 @@ impl Client {
 
     /// Builds, signs and submits a transaction from `key` with its next
     /// nonce; returns the transaction.
-    pub async fn sign_and_submit(&self, key: &PrivateKey, payload: Payload) -> Result<Transaction, ClientError> {
+    pub async fn sign_and_submit(
+        &self,
+        key: &PrivateKey,
+        payload: Payload,
+    ) -> Result<Transaction, ClientError> {
         let chain_id = self.status().await?.chain_id;
         let nonce = self.account(&to_hex(key.public_key())).await?.next_nonce;
         let tx = UnsignedTransaction {
@@ -191,7 +198,11 @@ impl Client {
     }
 
     /// Polls until the transaction is in a finalized block.
-    pub async fn wait_final(&self, id: &Digest, timeout: Duration) -> Result<TxStatus, ClientError> {
+    pub async fn wait_final(
+        &self,
+        id: &Digest,
+        timeout: Duration,
+    ) -> Result<TxStatus, ClientError> {
         let start = Instant::now();
         let id = to_hex(id);
         loop {
@@ -203,7 +214,10 @@ impl Client {
                 Err(err) => return Err(err),
             }
             if start.elapsed() > timeout {
-                return Err(ClientError::Timeout { id, waited: timeout });
+                return Err(ClientError::Timeout {
+                    id,
+                    waited: timeout,
+                });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -215,10 +229,10 @@ async fn decode<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, ClientError> {
     let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|source| ClientError::Http { url: url.clone(), source })?;
+    let body = response.bytes().await.map_err(|source| ClientError::Http {
+        url: url.clone(),
+        source,
+    })?;
     if !status.is_success() {
         return match serde_json::from_slice::<Problem>(&body) {
             Ok(problem) => Err(ClientError::Problem(problem)),

@@ -81,7 +81,8 @@ pub fn read_key_file(path: &Path) -> Result<PrivateKey, KeyFileError> {
     if json.kind != "ed25519" {
         return Err(invalid("type must be \"ed25519\""));
     }
-    let raw = hex::decode(json.private_key.trim()).map_err(|_| invalid("private_key is not hex"))?;
+    let raw =
+        hex::decode(json.private_key.trim()).map_err(|_| invalid("private_key is not hex"))?;
     let key = PrivateKey::decode(raw).map_err(|_| invalid("private_key is not 32 bytes"))?;
     if to_hex(key.public_key()) != json.public_key.trim().to_lowercase() {
         return Err(invalid("public_key does not belong to private_key"));
@@ -112,7 +113,10 @@ mod tests {
             let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
-        assert!(matches!(write_key_file(&path, &key), Err(KeyFileError::Exists { .. })));
+        assert!(matches!(
+            write_key_file(&path, &key),
+            Err(KeyFileError::Exists { .. })
+        ));
     }
 
     #[test]
@@ -125,7 +129,10 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         let tampered = text.replace(json["public_key"].as_str().unwrap(), &other);
         fs::write(&path, tampered).unwrap();
-        assert!(matches!(read_key_file(&path), Err(KeyFileError::Invalid { .. })));
+        assert!(matches!(
+            read_key_file(&path),
+            Err(KeyFileError::Invalid { .. })
+        ));
     }
 
     #[test]

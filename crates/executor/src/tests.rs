@@ -30,7 +30,14 @@ fn register(seed: u64, nonce: u64, name: &str) -> Transaction {
 }
 
 fn note(seed: u64, nonce: u64, data: &[u8]) -> Transaction {
-    tx(seed, nonce, Payload::Note { hash: hash(data), label: "doc".into() })
+    tx(
+        seed,
+        nonce,
+        Payload::Note {
+            hash: hash(data),
+            label: "doc".into(),
+        },
+    )
 }
 
 #[test]
@@ -39,11 +46,20 @@ fn applies_notes_and_accounts_and_logs_them() {
         let mut store = MemoryStore::default();
         let txs = vec![register(1, 0, "acme"), note(1, 1, b"file")];
         let summary = execute_block(&mut store, &env(1), &txs).await.unwrap();
-        assert_eq!(summary, BlockSummary { applied: 2, failed: 0 });
+        assert_eq!(
+            summary,
+            BlockSummary {
+                applied: 2,
+                failed: 0
+            }
+        );
         assert_eq!(store.log.len(), 2);
         assert_eq!(store.log[1].kind, RecordKind::Note);
         assert_eq!(store.log[1].subject, hash(b"file"));
-        let receipt = records::receipt(&store, &txs[1].id()).await.unwrap().unwrap();
+        let receipt = records::receipt(&store, &txs[1].id())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((receipt.height, receipt.index), (1, 1));
         assert_eq!(records::nonce(&store, txs[0].sender()).await.unwrap(), 2);
     });
@@ -53,7 +69,9 @@ fn applies_notes_and_accounts_and_logs_them() {
 fn failed_payload_consumes_nonce_and_changes_nothing_else() {
     block_on(async {
         let mut store = MemoryStore::default();
-        execute_block(&mut store, &env(1), &[register(1, 0, "acme")]).await.unwrap();
+        execute_block(&mut store, &env(1), &[register(1, 0, "acme")])
+            .await
+            .unwrap();
         let before_log = store.log.len();
         let taken = register(2, 0, "acme");
         let summary = execute_block(&mut store, &env(2), std::slice::from_ref(&taken))
@@ -61,10 +79,18 @@ fn failed_payload_consumes_nonce_and_changes_nothing_else() {
             .unwrap();
         assert_eq!(summary.failed, 1);
         assert_eq!(store.log.len(), before_log);
-        assert_eq!(records::account_name(&store, taken.sender()).await.unwrap(), None);
+        assert_eq!(
+            records::account_name(&store, taken.sender()).await.unwrap(),
+            None
+        );
         assert_eq!(records::nonce(&store, taken.sender()).await.unwrap(), 1);
-        let receipt = records::receipt(&store, &taken.id()).await.unwrap().unwrap();
-        assert!(matches!(receipt.outcome, Outcome::Failed { ref code, .. } if code == "name_taken"));
+        let receipt = records::receipt(&store, &taken.id())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(receipt.outcome, Outcome::Failed { ref code, .. } if code == "name_taken")
+        );
     });
 }
 
@@ -73,11 +99,21 @@ fn replayed_nonce_makes_a_block_invalid() {
     block_on(async {
         let mut store = MemoryStore::default();
         let first = note(1, 0, b"a");
-        execute_block(&mut store, &env(1), std::slice::from_ref(&first)).await.unwrap();
-        let err = execute_block(&mut store, &env(2), &[first]).await.unwrap_err();
+        execute_block(&mut store, &env(1), std::slice::from_ref(&first))
+            .await
+            .unwrap();
+        let err = execute_block(&mut store, &env(2), &[first])
+            .await
+            .unwrap_err();
         assert!(matches!(
             err,
-            InvalidBlock::Transaction { reason: Inadmissible::WrongNonce { expected: 1, found: 0 }, .. }
+            InvalidBlock::Transaction {
+                reason: Inadmissible::WrongNonce {
+                    expected: 1,
+                    found: 0
+                },
+                ..
+            }
         ));
     });
 }
@@ -90,14 +126,23 @@ fn wrong_chain_makes_a_block_invalid_and_is_refused_at_admission() {
             chain_id: "other-chain".into(),
             sender: key.public_key(),
             nonce: 0,
-            payload: Payload::Note { hash: hash(b"x"), label: "x".into() },
+            payload: Payload::Note {
+                hash: hash(b"x"),
+                label: "x".into(),
+            },
         }
         .sign(&key);
         let mut store = MemoryStore::default();
-        assert!(execute_block(&mut store, &env(1), std::slice::from_ref(&foreign)).await.is_err());
+        assert!(
+            execute_block(&mut store, &env(1), std::slice::from_ref(&foreign))
+                .await
+                .is_err()
+        );
         assert!(matches!(
             check_admission(&store, CHAIN, &foreign).await,
-            Err(AdmissionError::Inadmissible(Inadmissible::WrongChain { .. }))
+            Err(AdmissionError::Inadmissible(
+                Inadmissible::WrongChain { .. }
+            ))
         ));
     });
 }
@@ -106,15 +151,27 @@ fn wrong_chain_makes_a_block_invalid_and_is_refused_at_admission() {
 fn builder_skips_what_cannot_be_included_and_keeps_order() {
     block_on(async {
         let mut store = MemoryStore::default();
-        let candidates = vec![note(1, 1, b"gap"), note(1, 0, b"first"), note(2, 0, b"other"), note(1, 1, b"second")];
-        let (included, summary) = build_block(&mut store, &env(1), candidates.clone()).await.unwrap();
+        let candidates = vec![
+            note(1, 1, b"gap"),
+            note(1, 0, b"first"),
+            note(2, 0, b"other"),
+            note(1, 1, b"second"),
+        ];
+        let (included, summary) = build_block(&mut store, &env(1), candidates.clone())
+            .await
+            .unwrap();
         assert_eq!(summary.applied, 3);
         let ids: Vec<_> = included.iter().map(Transaction::id).collect();
         // The nonce-1 note with a gap before it is skipped; the later one fits.
-        assert_eq!(ids, vec![candidates[1].id(), candidates[2].id(), candidates[3].id()]);
+        assert_eq!(
+            ids,
+            vec![candidates[1].id(), candidates[2].id(), candidates[3].id()]
+        );
         // A validator executing the built block reaches the same state.
         let mut replay = MemoryStore::default();
-        execute_block(&mut replay, &env(1), &included).await.unwrap();
+        execute_block(&mut replay, &env(1), &included)
+            .await
+            .unwrap();
         assert_eq!(replay.state, store.state);
         assert_eq!(replay.log, store.log);
     });
@@ -123,7 +180,9 @@ fn builder_skips_what_cannot_be_included_and_keeps_order() {
 #[test]
 fn execution_is_deterministic() {
     block_on(async {
-        let txs: Vec<_> = (0..50).map(|i| note(i % 7, i / 7, &i.to_be_bytes())).collect();
+        let txs: Vec<_> = (0..50)
+            .map(|i| note(i % 7, i / 7, &i.to_be_bytes()))
+            .collect();
         let mut a = MemoryStore::default();
         let mut b = MemoryStore::default();
         execute_block(&mut a, &env(1), &txs).await.unwrap();
@@ -138,8 +197,12 @@ fn first_note_of_a_hash_is_kept() {
     block_on(async {
         let mut store = MemoryStore::default();
         let first = note(1, 0, b"doc");
-        execute_block(&mut store, &env(1), std::slice::from_ref(&first)).await.unwrap();
-        execute_block(&mut store, &env(2), &[note(2, 0, b"doc")]).await.unwrap();
+        execute_block(&mut store, &env(1), std::slice::from_ref(&first))
+            .await
+            .unwrap();
+        execute_block(&mut store, &env(2), &[note(2, 0, b"doc")])
+            .await
+            .unwrap();
         let kept = records::note(&store, &hash(b"doc")).await.unwrap().unwrap();
         assert_eq!((kept.tx, kept.height), (first.id(), 1));
         assert_eq!(store.log.len(), 2);

@@ -174,7 +174,11 @@ impl App {
 
     /// Batch-verifies the signatures this node has not already verified on
     /// their way into its mempool.
-    fn check_signatures<E: rand_core::CryptoRng>(&self, rng: &mut E, txs: &[Transaction]) -> Result<(), Rejection> {
+    fn check_signatures<E: rand_core::CryptoRng>(
+        &self,
+        rng: &mut E,
+        txs: &[Transaction],
+    ) -> Result<(), Rejection> {
         let unverified: Vec<(&Transaction, bytes::Bytes)> = txs
             .iter()
             .filter(|tx| !self.mempool.is_verified(tx))
@@ -195,7 +199,11 @@ impl App {
             },
             &commonware_parallel::Sequential,
         );
-        if ok { Ok(()) } else { Err(Rejection::Signature) }
+        if ok {
+            Ok(())
+        } else {
+            Err(Rejection::Signature)
+        }
     }
 }
 
@@ -253,11 +261,17 @@ where
     (
         Target::new(
             header.state_ops_root,
-            non_empty_range!(Location::new(header.state_floor), Location::new(header.state_size)),
+            non_empty_range!(
+                Location::new(header.state_floor),
+                Location::new(header.state_size)
+            ),
         ),
         Target::new(
             header.log_root,
-            non_empty_range!(Location::new(header.log_floor), Location::new(header.log_size)),
+            non_empty_range!(
+                Location::new(header.log_floor),
+                Location::new(header.log_size)
+            ),
         ),
     )
 }
@@ -315,7 +329,12 @@ where
                 return None;
             }
         };
-        debug!(height = env.height, txs = txs.len(), failed = summary.failed, "proposing");
+        debug!(
+            height = env.height,
+            txs = txs.len(),
+            failed = summary.failed,
+            "proposing"
+        );
         let header = header_with_roots(consensus, parent, timestamp_ms, &txs, &roots);
         Some(Proposed {
             block: Block { header, txs },
@@ -335,7 +354,9 @@ where
         let block = ancestry.next().await?;
         let parent = ancestry.next().await?;
         let (block, parent) = (block.inner(), parent.inner());
-        let result = self.process_block(&mut runtime, block, parent, batches, finality).await;
+        let result = self
+            .process_block(&mut runtime, block, parent, batches, finality)
+            .await;
         match result {
             Ok(merkleized) => Some(merkleized),
             Err(rejection) => {

@@ -38,8 +38,7 @@ use commonware_cryptography::{
     Digested, Digestible, Sha256, Signer, certificate::ConstantProvider,
 };
 use commonware_glue::stateful::{
-    Config as StatefulConfig, Mailbox as StatefulMailbox, Stateful, SyncPlan,
-    db::SyncEngineConfig,
+    Config as StatefulConfig, Mailbox as StatefulMailbox, Stateful, SyncPlan, db::SyncEngineConfig,
 };
 use commonware_p2p::{Blocker, Provider, Receiver, Sender};
 use commonware_parallel::Sequential;
@@ -207,7 +206,12 @@ impl ChainSpec {
     }
 }
 
-fn archive_config<C>(prefix: &str, name: &str, page_cache: CacheRef, codec: C) -> prunable::Config<TwoCap, C> {
+fn archive_config<C>(
+    prefix: &str,
+    name: &str,
+    page_cache: CacheRef,
+    codec: C,
+) -> prunable::Config<TwoCap, C> {
     let buffer = NZUsize!(64 * 1024);
     prunable::Config {
         translator: TwoCap,
@@ -305,7 +309,12 @@ where
     // history is served from here).
     let finalizations = prunable::Archive::init(
         context.child("finalizations_by_height"),
-        archive_config(&prefix, "finalizations", page_cache.clone(), scheme_certificate_cfg(&scheme)),
+        archive_config(
+            &prefix,
+            "finalizations",
+            page_cache.clone(),
+            scheme_certificate_cfg(&scheme),
+        ),
     )
     .await
     .expect("cannot open the finalizations archive");
@@ -326,7 +335,10 @@ where
         marshal::Config {
             provider: provider.clone(),
             epocher: epocher.clone(),
-            start: plan.marshal_start(Digested::precomputed(spec.genesis_block.clone(), genesis_digest)),
+            start: plan.marshal_start(Digested::precomputed(
+                spec.genesis_block.clone(),
+                genesis_digest,
+            )),
             partition_prefix: prefix.clone(),
             mailbox_size: mailbox,
             view_retention: ViewDelta::new(64),
@@ -418,7 +430,11 @@ where
             track_historical_votes: false,
         },
     );
-    let consensus = engine.start(channels.votes, channels.certificates, channels.consensus_resolver);
+    let consensus = engine.start(
+        channels.votes,
+        channels.certificates,
+        channels.consensus_resolver,
+    );
 
     Started {
         marshal,
@@ -433,8 +449,7 @@ where
 
 fn scheme_certificate_cfg(
     scheme: &Scheme,
-) -> <commonware_consensus::simplex::types::Finalization<Scheme, tracechain_types::Digest> as commonware_codec::Read>::Cfg {
+) -> <commonware_consensus::simplex::types::Finalization<Scheme, tracechain_types::Digest> as commonware_codec::Read>::Cfg{
     use commonware_cryptography::certificate::Verifier as _;
     scheme.certificate_codec_config()
 }
-

@@ -109,7 +109,11 @@ where
             .collect();
         let invalid = verify_batch(&fresh, &mut context);
         if !invalid.is_empty() {
-            warn!(?peer, count = invalid.len(), "peer sent transactions with bad signatures");
+            warn!(
+                ?peer,
+                count = invalid.len(),
+                "peer sent transactions with bad signatures"
+            );
         }
         let now = now_ms(&context);
         let mut added = 0;

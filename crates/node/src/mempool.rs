@@ -77,7 +77,9 @@ impl Mempool {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves plain data behind; keep going.
-        self.inner.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// Adds a transaction whose signature has been verified.
@@ -105,14 +107,18 @@ impl Mempool {
         inner
             .by_id
             .insert(tx.id(), (tx.sender().clone(), tx.nonce()));
-        inner.by_sender.entry(tx.sender().clone()).or_default().insert(
-            tx.nonce(),
-            Entry {
-                tx,
-                size,
-                inserted_ms: now_ms,
-            },
-        );
+        inner
+            .by_sender
+            .entry(tx.sender().clone())
+            .or_default()
+            .insert(
+                tx.nonce(),
+                Entry {
+                    tx,
+                    size,
+                    inserted_ms: now_ms,
+                },
+            );
         Ok(())
     }
 
@@ -293,7 +299,10 @@ mod tests {
         );
         let bytes_pool = self::pool(10, 150);
         assert_eq!(bytes_pool.insert(tx(1, 0), 100, 0), Ok(()));
-        assert_eq!(bytes_pool.insert(tx(2, 0), 100, 0), Err(MempoolError::Full("bytes")));
+        assert_eq!(
+            bytes_pool.insert(tx(2, 0), 100, 0),
+            Err(MempoolError::Full("bytes"))
+        );
     }
 
     #[test]
@@ -302,7 +311,11 @@ mod tests {
         for nonce in [2, 0, 1, 5] {
             pool.insert(tx(1, nonce), 10, 0).unwrap();
         }
-        let nonces: Vec<u64> = pool.candidates(10, 1_000).iter().map(Transaction::nonce).collect();
+        let nonces: Vec<u64> = pool
+            .candidates(10, 1_000)
+            .iter()
+            .map(Transaction::nonce)
+            .collect();
         assert_eq!(nonces, vec![0, 1, 2]);
     }
 

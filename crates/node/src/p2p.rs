@@ -53,7 +53,12 @@ fn peer_sets(genesis: &Genesis) -> AddressableTrackedPeers<PublicKey> {
 }
 
 /// Starts the network listening on `listen`, with every channel registered.
-pub fn start(context: &tokio::Context, signer: PrivateKey, genesis: &Genesis, listen: SocketAddr) -> P2p {
+pub fn start(
+    context: &tokio::Context,
+    signer: PrivateKey,
+    genesis: &Genesis,
+    listen: SocketAddr,
+) -> P2p {
     let peers = genesis.validators.len() + genesis.full_nodes.len();
     let handshake = Cups::<_, ChaCha20Poly1305>::new(
         Sake {

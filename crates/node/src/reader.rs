@@ -1,9 +1,7 @@
 //! Read access to the applied (finalized) state for the API and tools.
 
 use commonware_glue::stateful::db::Shared;
-use tracechain_state::{
-    Databases, LogDb, StateDb, StateRead, StoreError, store::StorageContext,
-};
+use tracechain_state::{Databases, LogDb, StateDb, StateRead, StoreError, store::StorageContext};
 use tracechain_types::{Digest, LogRecord};
 
 /// Reads the node's finalized state. Cheap to clone.

@@ -1,10 +1,14 @@
 //! The concrete databases and their on-disk configuration.
 
+use crate::value::StateValue;
+use commonware_cryptography::Sha256;
 use commonware_glue::stateful::db::{DatabaseSet, Shared};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
 use commonware_storage::{
-    journal::contiguous::{fixed::Config as FixedJournalConfig, variable::Config as VarJournalConfig},
+    journal::contiguous::{
+        fixed::Config as FixedJournalConfig, variable::Config as VarJournalConfig,
+    },
     mmr::{self, full::Config as MerkleConfig},
     qmdb::{
         current::{VariableConfig, ordered::variable as current_ordered},
@@ -12,10 +16,8 @@ use commonware_storage::{
     },
     translator::EightCap,
 };
-use commonware_cryptography::Sha256;
 use commonware_utils::{NZU16, NZU64, NZUsize};
 use std::num::{NonZeroU16, NonZeroUsize};
-use crate::value::StateValue;
 use tracechain_types::{Digest, LogRecord};
 
 /// Bytes per bitmap chunk of the `current` state database (256 operations).
@@ -62,7 +64,10 @@ impl StorageConfig {
     pub fn new(prefix: impl Into<String>, cache_pages: usize) -> Self {
         Self {
             prefix: prefix.into(),
-            page_cache: CacheRef::new(PAGE_SIZE, NonZeroUsize::new(cache_pages.max(16)).unwrap_or(NZUsize!(16))),
+            page_cache: CacheRef::new(
+                PAGE_SIZE,
+                NonZeroUsize::new(cache_pages.max(16)).unwrap_or(NZUsize!(16)),
+            ),
         }
     }
 
@@ -129,10 +134,13 @@ pub fn empty_state_root() -> Digest {
         std::thread::spawn(|| {
             use commonware_runtime::{Runner as _, Supervisor as _, deterministic};
             deterministic::Runner::default().start(|context| async move {
-                let config = StorageConfig::new("empty", 16).databases::<deterministic::Context>().0;
-                let db = StateDb::<deterministic::Context>::init(context.child("empty"), config, None)
-                    .await
-                    .expect("an in-memory database opens");
+                let config = StorageConfig::new("empty", 16)
+                    .databases::<deterministic::Context>()
+                    .0;
+                let db =
+                    StateDb::<deterministic::Context>::init(context.child("empty"), config, None)
+                        .await
+                        .expect("an in-memory database opens");
                 db.root()
             })
         })

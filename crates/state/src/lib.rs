@@ -11,14 +11,12 @@
 //! [`MemoryStore`] and the ALPHA storage APIs stay behind this crate.
 
 pub mod db;
-pub mod value;
 pub mod keys;
 pub mod records;
 pub mod store;
+pub mod value;
 
 pub use db::{Databases, LogDb, StateDb, StorageConfig, empty_state_root};
-pub use value::StateValue;
 pub use keys::StateKey;
 pub use store::{BlockBatches, MemoryStore, StateRead, Store, StoreError};
-
-
+pub use value::StateValue;

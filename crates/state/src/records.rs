@@ -31,22 +31,32 @@ pub fn set_nonce(store: &mut impl Store, sender: &PublicKey, next: u64) {
 }
 
 /// The account name registered for `key`.
-pub async fn account_name(store: &impl StateRead, key: &PublicKey) -> Result<Option<String>, RecordError> {
+pub async fn account_name(
+    store: &impl StateRead,
+    key: &PublicKey,
+) -> Result<Option<String>, RecordError> {
     match store.get(&StateKey::account_by_key(key)).await? {
         None => Ok(None),
         Some(raw) => String::from_utf8(raw)
             .map(Some)
-            .map_err(|_| RecordError::Corrupt { what: "account name" }),
+            .map_err(|_| RecordError::Corrupt {
+                what: "account name",
+            }),
     }
 }
 
 /// The key that registered `name`.
-pub async fn account_owner(store: &impl StateRead, name: &str) -> Result<Option<PublicKey>, RecordError> {
+pub async fn account_owner(
+    store: &impl StateRead,
+    name: &str,
+) -> Result<Option<PublicKey>, RecordError> {
     match store.get(&StateKey::account_by_name(name)).await? {
         None => Ok(None),
         Some(raw) => PublicKey::decode(raw)
             .map(Some)
-            .map_err(|_| RecordError::Corrupt { what: "account owner" }),
+            .map_err(|_| RecordError::Corrupt {
+                what: "account owner",
+            }),
     }
 }
 
@@ -76,14 +86,18 @@ pub struct NoteRecord {
     pub timestamp_ms: u64,
 }
 
-pub async fn note(store: &impl StateRead, anchored: &Digest) -> Result<Option<NoteRecord>, RecordError> {
+pub async fn note(
+    store: &impl StateRead,
+    anchored: &Digest,
+) -> Result<Option<NoteRecord>, RecordError> {
     let Some(raw) = store.get(&StateKey::note(anchored)).await? else {
         return Ok(None);
     };
     if raw.len() != 48 {
         return Err(RecordError::Corrupt { what: "note" });
     }
-    let tx = Digest::decode(commonware_codec::Copying(&raw[..32])).map_err(|_| RecordError::Corrupt { what: "note" })?;
+    let tx = Digest::decode(commonware_codec::Copying(&raw[..32]))
+        .map_err(|_| RecordError::Corrupt { what: "note" })?;
     let height = u64::from_be_bytes(raw[32..40].try_into().unwrap_or_default());
     let timestamp_ms = u64::from_be_bytes(raw[40..48].try_into().unwrap_or_default());
     Ok(Some(NoteRecord {
@@ -119,15 +133,29 @@ mod tests {
             assert_eq!(nonce(&store, &key).await.unwrap(), 5);
 
             register_account(&mut store, &key, "acme");
-            assert_eq!(account_name(&store, &key).await.unwrap().as_deref(), Some("acme"));
-            assert_eq!(account_owner(&store, "acme").await.unwrap(), Some(key.clone()));
+            assert_eq!(
+                account_name(&store, &key).await.unwrap().as_deref(),
+                Some("acme")
+            );
+            assert_eq!(
+                account_owner(&store, "acme").await.unwrap(),
+                Some(key.clone())
+            );
 
             let tx = hash(b"tx");
-            let r = Receipt { height: 2, index: 0, outcome: Outcome::Applied };
+            let r = Receipt {
+                height: 2,
+                index: 0,
+                outcome: Outcome::Applied,
+            };
             put_receipt(&mut store, &tx, &r);
             assert_eq!(receipt(&store, &tx).await.unwrap(), Some(r));
 
-            let n = NoteRecord { tx, height: 2, timestamp_ms: 99 };
+            let n = NoteRecord {
+                tx,
+                height: 2,
+                timestamp_ms: 99,
+            };
             put_note(&mut store, &hash(b"file"), &n);
             assert_eq!(note(&store, &hash(b"file")).await.unwrap(), Some(n));
         });

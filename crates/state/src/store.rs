@@ -5,7 +5,7 @@ use crate::{
     db::{LogDb, StateDb},
 };
 use commonware_glue::stateful::db::{ManagedDb, Merkleized as _, Unmerkleized as _};
-use commonware_runtime::{Spawner, Storage, Clock, Metrics};
+use commonware_runtime::{Clock, Metrics, Spawner, Storage};
 use std::{collections::BTreeMap, future::Future};
 use tracechain_types::{Digest, LogRecord};
 
@@ -19,7 +19,8 @@ pub enum StoreError {
 
 /// Reading state by key.
 pub trait StateRead: Send + Sync {
-    fn get(&self, key: &Digest) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+    fn get(&self, key: &Digest)
+    -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
 }
 
 /// What block execution may do with storage: read state, write state,

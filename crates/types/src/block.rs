@@ -8,8 +8,8 @@
 use crate::{Digest, PublicKey, Transaction, hash, transaction::MAX_TX_BYTES};
 
 use bytes::BufMut;
-use commonware_codec::{Buf, 
-    Encode, EncodeSize, Error as CodecError, FixedSize, MaxEncodeSize, Read, ReadExt, Write,
+use commonware_codec::{
+    Buf, Encode, EncodeSize, Error as CodecError, FixedSize, MaxEncodeSize, Read, ReadExt, Write,
 };
 use commonware_consensus::{
     Block as ConsensusBlock, BoundedBlock, CertifiableBlock, Heightable,
@@ -290,7 +290,9 @@ mod tests {
             chain_id: "c".into(),
             sender: key.public_key(),
             nonce: 0,
-            payload: Payload::RegisterAccount { name: "acme".into() },
+            payload: Payload::RegisterAccount {
+                name: "acme".into(),
+            },
         }
         .sign(&key);
         let block = Block {

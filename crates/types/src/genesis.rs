@@ -46,8 +46,7 @@ pub enum GenesisError {
 impl Genesis {
     /// Checks everything a node relies on before starting.
     pub fn validate(&self) -> Result<(), GenesisError> {
-        if self.chain_id.is_empty()
-            || self.chain_id.len() > crate::transaction::MAX_CHAIN_ID_BYTES
+        if self.chain_id.is_empty() || self.chain_id.len() > crate::transaction::MAX_CHAIN_ID_BYTES
         {
             return Err(GenesisError::ChainId);
         }
@@ -57,8 +56,8 @@ impl Genesis {
         let mut keys = BTreeSet::new();
         let mut addresses = BTreeSet::new();
         for (index, validator) in self.validators.iter().chain(&self.full_nodes).enumerate() {
-            let key = public_key_from_hex(&validator.public_key)
-                .ok_or(GenesisError::BadKey { index })?;
+            let key =
+                public_key_from_hex(&validator.public_key).ok_or(GenesisError::BadKey { index })?;
             if !keys.insert(key) {
                 return Err(GenesisError::DuplicateKey { index });
             }

@@ -17,7 +17,10 @@ pub enum Outcome {
     /// The transaction was valid to include (signed, right chain, next nonce)
     /// but its payload broke a rule; its nonce is consumed and nothing else
     /// changed.
-    Failed { code: String, reason: String },
+    Failed {
+        code: String,
+        reason: String,
+    },
 }
 
 /// Where and how a transaction was executed.

@@ -8,8 +8,8 @@
 use crate::{Digest, PublicKey, Signature, hash};
 
 use bytes::BufMut;
-use commonware_codec::{Buf, 
-    DecodeExt, Encode, EncodeSize, Error as CodecError, RangeCfg, Read, ReadExt, Write,
+use commonware_codec::{
+    Buf, DecodeExt, Encode, EncodeSize, Error as CodecError, RangeCfg, Read, ReadExt, Write,
 };
 use commonware_cryptography::{Signer, Verifier, ed25519};
 
@@ -320,7 +320,10 @@ mod tests {
             let mut bad = bytes.clone();
             bad[i] ^= 0x01;
             if let Ok(decoded) = Transaction::decode_untrusted(&bad) {
-                assert!(!decoded.verify_signature(), "flip at byte {i} still verified");
+                assert!(
+                    !decoded.verify_signature(),
+                    "flip at byte {i} still verified"
+                );
             }
         }
     }
