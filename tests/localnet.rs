@@ -460,3 +460,30 @@ fn localnet_command_detaches_and_stops() {
     assert!(status["height"].as_u64().unwrap_or(0) >= 1);
     assert_eq!(status["peers_connected"], 3);
 }
+
+/// A CI-sized run of the notes benchmark so it never rots (numbers are not
+/// checked against thresholds; only that nothing accepted is lost).
+#[test]
+fn bench_notes_smoke_run_loses_nothing() {
+    let _exclusive = exclusive();
+    let network = Network::start(4, 0);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        for index in 0..4 {
+            wait_height(&network, index, 1, Duration::from_secs(90)).await;
+        }
+    });
+    let output = Command::new(BIN)
+        .args(["bench", "notes", "--signers", "500", "--rate", "100", "--duration", "3", "--drain", "30"])
+        .args(["--api", &network.apis.join(",")])
+        .output()
+        .expect("run bench");
+    assert!(output.status.success(), "bench failed: {}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert_eq!(summary["bench"], "notes");
+    assert_eq!(summary["submitted"], 300);
+    assert_eq!(summary["rejected"], 0, "{summary}");
+    assert_eq!(summary["finalized"], summary["accepted"], "{summary}");
+    assert_eq!(summary["lost"], 0);
+    assert!(summary["latency_ms"]["p50"].as_u64().unwrap_or(0) > 0);
+}

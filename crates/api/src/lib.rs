@@ -78,3 +78,31 @@ pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> R
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
     axum::serve(listener, router).await
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every route the router serves is in the OpenAPI document and the
+    /// document describes no route that does not exist.
+    #[test]
+    fn openapi_describes_exactly_the_routes() {
+        let source = include_str!("lib.rs");
+        // Only the router, not this test's own text.
+        let router = source.split("#[cfg(test)]").next().unwrap_or_default();
+        let mut served: Vec<&str> = router
+            .split(".route(")
+            .skip(1)
+            .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
+            .collect();
+        served.sort();
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).expect("valid JSON");
+        let mut documented: Vec<&str> = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        documented.sort();
+        assert_eq!(served, documented);
+        assert_eq!(doc["openapi"], "3.1.0");
+    }
+}
