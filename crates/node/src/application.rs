@@ -6,7 +6,7 @@
 //! result of each pending block, applies the finalized one and recovers
 //! after a crash (see docs/adr/0002).
 
-use crate::{chain::ChainEvents, mempool::Mempool};
+use crate::{chain::ChainEvents, mempool::Mempool, metrics::NodeMetrics};
 use commonware_consensus::{
     marshal::ancestry::Ancestry, simplex::scheme::ed25519::Scheme, types::Height,
 };
@@ -82,6 +82,7 @@ pub struct App {
     mempool: Mempool,
     events: ChainEvents,
     policy: BlockPolicy,
+    metrics: NodeMetrics,
 }
 
 impl App {
@@ -91,6 +92,7 @@ impl App {
         mempool: Mempool,
         events: ChainEvents,
         policy: BlockPolicy,
+        metrics: NodeMetrics,
     ) -> Self {
         Self {
             chain_id: chain_id.into(),
@@ -98,6 +100,7 @@ impl App {
             mempool,
             events,
             policy,
+            metrics,
         }
     }
 
@@ -361,6 +364,7 @@ where
             Ok(merkleized) => Some(merkleized),
             Err(rejection) => {
                 warn!(height = block.header.height, %rejection, ?finality, "rejecting block");
+                self.metrics.rejected_blocks.inc();
                 None
             }
         }
@@ -384,6 +388,11 @@ where
     ) {
         self.mempool.remove_included(&block.txs);
         self.events.finalized(block);
+        let metrics = &self.metrics;
+        metrics.finalized_height.set(block.header.height as i64);
+        metrics.finalized_txs.inc_by(block.txs.len() as u64);
+        metrics.mempool_txs.set(self.mempool.len() as i64);
+        metrics.mempool_bytes.set(self.mempool.bytes() as i64);
     }
 }
 

@@ -15,6 +15,7 @@ use crate::{
     chain::ChainEvents,
     gossip::{self, TxGossip},
     mempool::Mempool,
+    metrics::NodeMetrics,
     statesync::NoStateSync,
 };
 use commonware_broadcast::buffered;
@@ -366,6 +367,7 @@ where
         mempool.clone(),
         events.clone(),
         config.block_policy,
+        NodeMetrics::register(&context.child("tracechain")),
     );
     let (stateful_actor, stateful) = Stateful::new(
         context.child("stateful"),

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod gossip;
 pub mod handle;
 pub mod mempool;
+pub mod metrics;
 pub mod p2p;
 pub mod reader;
 pub mod statesync;
