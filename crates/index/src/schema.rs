@@ -1,0 +1,62 @@
+//! The tables of `index.redb`.
+//!
+//! Every event gets a sequence number `seq` in the order the chain
+//! finalized it (height, then position in the block): it is the event's
+//! primary key and the order of every query result. Each secondary index is
+//! keyed `(value, seq)`, so one filter is one range scan returning events in
+//! chain order, and several filters intersect by seeking (leapfrog join).
+
+use redb::TableDefinition;
+
+use crate::codec::POSTING_LEN;
+
+/// Bump when the layout changes: an old file must be deleted and rebuilt.
+pub(crate) const SCHEMA_VERSION: u64 = 1;
+
+/// `schema_version`, `indexed_height`, and the id counters.
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+pub(crate) const META_SCHEMA: &str = "schema_version";
+pub(crate) const META_HEIGHT: &str = "indexed_height";
+pub(crate) const META_NEXT_SEQ: &str = "next_seq";
+pub(crate) const META_NEXT_STRING: &str = "next_string";
+pub(crate) const META_NEXT_RECALL: &str = "next_recall";
+
+/// Interned strings (identifiers, vocabulary URIs, organisations,
+/// transformation ids) → id, and back. Ids start at 1; 0 means "absent".
+pub(crate) const STRINGS: TableDefinition<&str, u64> = TableDefinition::new("strings");
+pub(crate) const STRING_BY_ID: TableDefinition<u64, &str> = TableDefinition::new("string_by_id");
+
+/// seq → encoded `EventRecord` (everything but the JSON).
+pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+/// seq → the event as captured. Apart from `EVENTS` so filters and traces
+/// read small records.
+pub(crate) const EVENT_JSON: TableDefinition<u64, &[u8]> = TableDefinition::new("event_json");
+/// event hash → seq.
+pub(crate) const EVENT_BY_HASH: TableDefinition<&[u8; 32], u64> =
+    TableDefinition::new("event_by_hash");
+
+/// (identifier id, seq) → encoded `Posting` (roles, time, type, action,
+/// flags): the events of an identifier in any role.
+pub(crate) const BY_IDENT: TableDefinition<(u64, u64), [u8; POSTING_LEN]> =
+    TableDefinition::new("by_ident");
+/// (GTIN class id, seq): events naming an SGTIN/LGTIN/… of that GTIN, so a
+/// class `MATCH_epc` is one range scan.
+pub(crate) const BY_CLASS: TableDefinition<(u64, u64), ()> = TableDefinition::new("by_class");
+pub(crate) const BY_BIZ_STEP: TableDefinition<(u64, u64), ()> = TableDefinition::new("by_biz_step");
+pub(crate) const BY_BIZ_LOCATION: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("by_biz_location");
+pub(crate) const BY_READ_POINT: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("by_read_point");
+pub(crate) const BY_ORG: TableDefinition<(u64, u64), ()> = TableDefinition::new("by_org");
+/// (transformationID id, seq): the events that make up one transformation.
+pub(crate) const BY_TRANSFORMATION: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("by_transformation");
+pub(crate) const BY_TYPE: TableDefinition<(u8, u64), ()> = TableDefinition::new("by_type");
+pub(crate) const BY_ACTION: TableDefinition<(u8, u64), ()> = TableDefinition::new("by_action");
+/// (eventTime UTC ms, seq).
+pub(crate) const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("by_time");
+
+/// original event hash → hash of the declaration that declared it in error.
+pub(crate) const ERRORS: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("errors");
+/// (identifier id, recall number) → encoded `RecallRecord`.
+pub(crate) const RECALLS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("recalls");

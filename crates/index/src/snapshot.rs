@@ -1,0 +1,187 @@
+//! A consistent read view of the index (one redb read transaction) with the
+//! lookups queries and traces are built from.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
+use tracechain_epcis::hash_id_from_digest;
+
+use crate::codec::{EventRecord, Posting, RecallRecord};
+use crate::error::{IndexError, corrupt};
+use crate::model::{IndexedEvent, StoredEvent};
+use crate::schema::*;
+
+pub(crate) type SeqTable = ReadOnlyTable<(u64, u64), ()>;
+
+pub(crate) struct Snapshot {
+    pub(crate) strings: ReadOnlyTable<&'static str, u64>,
+    string_by_id: ReadOnlyTable<u64, &'static str>,
+    pub(crate) events: ReadOnlyTable<u64, &'static [u8]>,
+    event_json: ReadOnlyTable<u64, &'static [u8]>,
+    event_by_hash: ReadOnlyTable<&'static [u8; 32], u64>,
+    pub(crate) by_ident: ReadOnlyTable<(u64, u64), [u8; crate::codec::POSTING_LEN]>,
+    by_transformation: SeqTable,
+    errors: ReadOnlyTable<&'static [u8; 32], &'static [u8; 32]>,
+    recalls: ReadOnlyTable<(u64, u64), &'static [u8]>,
+    txn: ReadTransaction,
+    /// Interned strings already read in this view.
+    names: RefCell<HashMap<u64, Rc<str>>>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(db: &redb::Database) -> Result<Snapshot, IndexError> {
+        let txn = db.begin_read()?;
+        Ok(Snapshot {
+            strings: txn.open_table(STRINGS)?,
+            string_by_id: txn.open_table(STRING_BY_ID)?,
+            events: txn.open_table(EVENTS)?,
+            event_json: txn.open_table(EVENT_JSON)?,
+            event_by_hash: txn.open_table(EVENT_BY_HASH)?,
+            by_ident: txn.open_table(BY_IDENT)?,
+            by_transformation: txn.open_table(BY_TRANSFORMATION)?,
+            errors: txn.open_table(ERRORS)?,
+            recalls: txn.open_table(RECALLS)?,
+            txn,
+            names: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// A `(value, seq)` index table, opened on demand (queries only).
+    pub(crate) fn seq_table(
+        &self,
+        def: redb::TableDefinition<(u64, u64), ()>,
+    ) -> Result<SeqTable, IndexError> {
+        Ok(self.txn.open_table(def)?)
+    }
+
+    pub(crate) fn small_table(
+        &self,
+        def: redb::TableDefinition<(u8, u64), ()>,
+    ) -> Result<ReadOnlyTable<(u8, u64), ()>, IndexError> {
+        Ok(self.txn.open_table(def)?)
+    }
+
+    pub(crate) fn time_table(&self) -> Result<ReadOnlyTable<(i64, u64), ()>, IndexError> {
+        Ok(self.txn.open_table(BY_TIME)?)
+    }
+
+    /// The id of an interned string, if the index has ever seen it.
+    pub(crate) fn id_of(&self, s: &str) -> Result<Option<u64>, IndexError> {
+        Ok(self.strings.get(s)?.map(|v| v.value()))
+    }
+
+    pub(crate) fn name(&self, id: u64) -> Result<Rc<str>, IndexError> {
+        if let Some(n) = self.names.borrow().get(&id) {
+            return Ok(n.clone());
+        }
+        let name: Rc<str> = self
+            .string_by_id
+            .get(id)?
+            .ok_or_else(|| corrupt(format!("string {id} missing")))?
+            .value()
+            .into();
+        self.names.borrow_mut().insert(id, name.clone());
+        Ok(name)
+    }
+
+    fn name_opt(&self, id: u64) -> Result<Option<String>, IndexError> {
+        if id == 0 {
+            Ok(None)
+        } else {
+            Ok(Some(self.name(id)?.to_string()))
+        }
+    }
+
+    pub(crate) fn seq_of(&self, hash: &[u8; 32]) -> Result<Option<u64>, IndexError> {
+        Ok(self.event_by_hash.get(hash)?.map(|v| v.value()))
+    }
+
+    pub(crate) fn record(&self, seq: u64) -> Result<EventRecord, IndexError> {
+        let bytes = self
+            .events
+            .get(seq)?
+            .ok_or_else(|| corrupt(format!("event {seq} missing")))?;
+        EventRecord::decode(bytes.value())
+    }
+
+    /// The full event as the API returns it.
+    pub(crate) fn stored_event(&self, seq: u64) -> Result<StoredEvent, IndexError> {
+        let r = self.record(seq)?;
+        self.stored_from_record(seq, r)
+    }
+
+    pub(crate) fn stored_from_record(
+        &self,
+        seq: u64,
+        r: EventRecord,
+    ) -> Result<StoredEvent, IndexError> {
+        let json = self
+            .event_json
+            .get(seq)?
+            .ok_or_else(|| corrupt(format!("event {seq} JSON missing")))?
+            .value()
+            .to_vec();
+        let declared_in_error = if r.in_error {
+            self.errors.get(&r.hash)?.map(|v| *v.value())
+        } else {
+            None
+        };
+        let mut identifiers = Vec::with_capacity(r.identifiers.len());
+        for (role, id) in &r.identifiers {
+            identifiers.push((*role, self.name(*id)?.to_string()));
+        }
+        let event = IndexedEvent {
+            hash: r.hash,
+            event_id: r.event_id.unwrap_or_else(|| hash_id_from_digest(&r.hash)),
+            event_type: r.kind.name().to_owned(),
+            event_time_ms: r.event_time_ms,
+            action: r.action.map(|a| a.name().to_owned()),
+            biz_step: self.name_opt(r.biz_step)?,
+            disposition: self.name_opt(r.disposition)?,
+            read_point: self.name_opt(r.read_point)?,
+            biz_location: self.name_opt(r.biz_location)?,
+            transformation_id: self.name_opt(r.transformation_id)?,
+            identifiers,
+            organisation: self.name(r.organisation)?.to_string(),
+            height: r.height,
+            block_time_ms: r.block_time_ms,
+            tx: r.tx,
+            json,
+        };
+        Ok(StoredEvent {
+            event,
+            declared_in_error,
+        })
+    }
+
+    /// Every event of an identifier, in chain order.
+    pub(crate) fn postings(&self, ident: u64) -> Result<Vec<Posting>, IndexError> {
+        let mut out = Vec::new();
+        for entry in self.by_ident.range((ident, 0)..=(ident, u64::MAX))? {
+            let (key, value) = entry?;
+            out.push(Posting::decode(key.value().1, &value.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The events that share a transformationID.
+    pub(crate) fn transformation_group(&self, tid: u64) -> Result<Vec<u64>, IndexError> {
+        let mut out = Vec::new();
+        for entry in self.by_transformation.range((tid, 0)..=(tid, u64::MAX))? {
+            out.push(entry?.0.value().1);
+        }
+        Ok(out)
+    }
+
+    /// Recalls naming an identifier, in the order they were recorded.
+    pub(crate) fn recalls(&self, ident: u64) -> Result<Vec<(u64, RecallRecord)>, IndexError> {
+        let mut out = Vec::new();
+        for entry in self.recalls.range((ident, 0)..=(ident, u64::MAX))? {
+            let (key, value) = entry?;
+            out.push((key.value().1, RecallRecord::decode(value.value())?));
+        }
+        Ok(out)
+    }
+}

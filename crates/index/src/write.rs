@@ -1,0 +1,263 @@
+//! Applying one finalized block's updates inside one write transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use redb::{ReadableTable, Table, WriteTransaction};
+use tracechain_epcis::hash_id_from_digest;
+
+use crate::canon;
+use crate::codec::{ActionCode, EventRecord, Kind, Posting, RecallRecord};
+use crate::error::{IndexError, corrupt, hex};
+use crate::model::{BlockUpdate, CHILD_ROLES, IndexedEvent, RoleSet};
+use crate::schema::*;
+
+type SeqIndex<'t> = Table<'t, (u64, u64), ()>;
+
+/// The tables a block touches, opened once per block, and the counters
+/// (written back to `META` at the end of the block).
+pub(crate) struct BlockWriter<'t> {
+    meta: Table<'t, &'static str, u64>,
+    strings: Table<'t, &'static str, u64>,
+    string_by_id: Table<'t, u64, &'static str>,
+    events: Table<'t, u64, &'static [u8]>,
+    event_json: Table<'t, u64, &'static [u8]>,
+    event_by_hash: Table<'t, &'static [u8; 32], u64>,
+    by_ident: Table<'t, (u64, u64), [u8; crate::codec::POSTING_LEN]>,
+    by_class: SeqIndex<'t>,
+    by_biz_step: SeqIndex<'t>,
+    by_biz_location: SeqIndex<'t>,
+    by_read_point: SeqIndex<'t>,
+    by_org: SeqIndex<'t>,
+    by_transformation: SeqIndex<'t>,
+    by_type: Table<'t, (u8, u64), ()>,
+    by_action: Table<'t, (u8, u64), ()>,
+    by_time: Table<'t, (i64, u64), ()>,
+    errors: Table<'t, &'static [u8; 32], &'static [u8; 32]>,
+    recalls: Table<'t, (u64, u64), &'static [u8]>,
+    next_seq: u64,
+    next_string: u64,
+    next_recall: u64,
+}
+
+impl<'t> BlockWriter<'t> {
+    pub(crate) fn open(txn: &'t WriteTransaction) -> Result<Self, IndexError> {
+        let meta = txn.open_table(META)?;
+        let counter = |name: &str, first: u64| -> Result<u64, IndexError> {
+            Ok(meta.get(name)?.map_or(first, |v| v.value()))
+        };
+        let next_seq = counter(META_NEXT_SEQ, 0)?;
+        let next_string = counter(META_NEXT_STRING, 1)?;
+        let next_recall = counter(META_NEXT_RECALL, 0)?;
+        Ok(BlockWriter {
+            strings: txn.open_table(STRINGS)?,
+            string_by_id: txn.open_table(STRING_BY_ID)?,
+            events: txn.open_table(EVENTS)?,
+            event_json: txn.open_table(EVENT_JSON)?,
+            event_by_hash: txn.open_table(EVENT_BY_HASH)?,
+            by_ident: txn.open_table(BY_IDENT)?,
+            by_class: txn.open_table(BY_CLASS)?,
+            by_biz_step: txn.open_table(BY_BIZ_STEP)?,
+            by_biz_location: txn.open_table(BY_BIZ_LOCATION)?,
+            by_read_point: txn.open_table(BY_READ_POINT)?,
+            by_org: txn.open_table(BY_ORG)?,
+            by_transformation: txn.open_table(BY_TRANSFORMATION)?,
+            by_type: txn.open_table(BY_TYPE)?,
+            by_action: txn.open_table(BY_ACTION)?,
+            by_time: txn.open_table(BY_TIME)?,
+            errors: txn.open_table(ERRORS)?,
+            recalls: txn.open_table(RECALLS)?,
+            meta,
+            next_seq,
+            next_string,
+            next_recall,
+        })
+    }
+
+    pub(crate) fn apply(&mut self, height: u64, updates: &[BlockUpdate]) -> Result<(), IndexError> {
+        for update in updates {
+            match update {
+                BlockUpdate::Event(e) => self.insert_event(e)?,
+                BlockUpdate::DeclaredInError {
+                    original,
+                    declaration,
+                } => self.declare_in_error(original, declaration)?,
+                BlockUpdate::Recalled {
+                    identifier,
+                    by_tx,
+                    reason,
+                } => self.record_recall(height, identifier, by_tx, reason)?,
+            }
+        }
+        self.meta.insert(META_NEXT_SEQ, self.next_seq)?;
+        self.meta.insert(META_NEXT_STRING, self.next_string)?;
+        self.meta.insert(META_NEXT_RECALL, self.next_recall)?;
+        self.meta.insert(META_HEIGHT, height)?;
+        Ok(())
+    }
+
+    /// The id of `s`, allocating one the first time it is seen.
+    fn intern(&mut self, s: &str) -> Result<u64, IndexError> {
+        if let Some(id) = self.strings.get(s)? {
+            return Ok(id.value());
+        }
+        let id = self.next_string;
+        self.next_string += 1;
+        self.strings.insert(s, id)?;
+        self.string_by_id.insert(id, s)?;
+        Ok(id)
+    }
+
+    fn intern_opt(&mut self, s: Option<&str>) -> Result<u64, IndexError> {
+        s.map_or(Ok(0), |s| self.intern(s))
+    }
+
+    fn insert_event(&mut self, e: &IndexedEvent) -> Result<(), IndexError> {
+        // The hash is the event's identity: a second capture of the same
+        // event adds nothing.
+        if self.event_by_hash.get(&e.hash)?.is_some() {
+            return Ok(());
+        }
+        let invalid = |reason: String| IndexError::InvalidEvent {
+            hash: hex(&e.hash),
+            reason,
+        };
+        let kind = Kind::from_name(&e.event_type)
+            .ok_or_else(|| invalid(format!("unknown event type '{}'", e.event_type)))?;
+        let action = match &e.action {
+            None => None,
+            Some(a) => Some(
+                ActionCode::from_name(a).ok_or_else(|| invalid(format!("unknown action '{a}'")))?,
+            ),
+        };
+        let seq = self.next_seq;
+        self.next_seq += 1;
+
+        let mut identifiers = Vec::with_capacity(e.identifiers.len());
+        let mut roles_by_ident: BTreeMap<u64, RoleSet> = BTreeMap::new();
+        let mut classes = BTreeSet::new();
+        for (role, identifier) in &e.identifiers {
+            let id = self.intern(identifier)?;
+            if !identifiers.contains(&(*role, id)) {
+                identifiers.push((*role, id));
+            }
+            roles_by_ident.entry(id).or_default().insert(*role);
+            if let Some(class) = canon::gtin_class_of(identifier) {
+                classes.insert(self.intern(class)?);
+            }
+        }
+        let lists_children = roles_by_ident.values().any(|r| r.intersects(CHILD_ROLES));
+        let in_error = self.errors.get(&e.hash)?.is_some();
+        let record = EventRecord {
+            in_error,
+            hash: e.hash,
+            kind,
+            action,
+            event_time_ms: e.event_time_ms,
+            height: e.height,
+            block_time_ms: e.block_time_ms,
+            tx: e.tx,
+            biz_step: self.intern_opt(e.biz_step.as_deref())?,
+            disposition: self.intern_opt(e.disposition.as_deref())?,
+            read_point: self.intern_opt(e.read_point.as_deref())?,
+            biz_location: self.intern_opt(e.biz_location.as_deref())?,
+            organisation: self.intern(&e.organisation)?,
+            transformation_id: self.intern_opt(e.transformation_id.as_deref())?,
+            // Most events carry their hash id: recompute it instead of
+            // storing 80 bytes.
+            event_id: (e.event_id != hash_id_from_digest(&e.hash)).then(|| e.event_id.clone()),
+            identifiers,
+        };
+
+        self.events.insert(seq, record.encode().as_slice())?;
+        self.event_json.insert(seq, e.json.as_slice())?;
+        self.event_by_hash.insert(&e.hash, seq)?;
+        for (&id, &roles) in &roles_by_ident {
+            let posting = Posting {
+                seq,
+                roles,
+                time: e.event_time_ms,
+                kind,
+                action,
+                in_error,
+                lists_children,
+            };
+            self.by_ident.insert((id, seq), posting.encode())?;
+        }
+        for class in classes {
+            self.by_class.insert((class, seq), ())?;
+        }
+        for (table, id) in [
+            (&mut self.by_biz_step, record.biz_step),
+            (&mut self.by_biz_location, record.biz_location),
+            (&mut self.by_read_point, record.read_point),
+            (&mut self.by_org, record.organisation),
+            (&mut self.by_transformation, record.transformation_id),
+        ] {
+            if id != 0 {
+                table.insert((id, seq), ())?;
+            }
+        }
+        self.by_type.insert((kind.code(), seq), ())?;
+        if let Some(a) = action {
+            self.by_action.insert((ActionCode::code(Some(a)), seq), ())?;
+        }
+        self.by_time.insert((e.event_time_ms, seq), ())?;
+        Ok(())
+    }
+
+    fn declare_in_error(
+        &mut self,
+        original: &[u8; 32],
+        declaration: &[u8; 32],
+    ) -> Result<(), IndexError> {
+        // The first declaration wins; later ones change nothing.
+        if self.errors.get(original)?.is_some() {
+            return Ok(());
+        }
+        self.errors.insert(original, declaration)?;
+        // An original not indexed (yet) is marked when it arrives.
+        let Some(seq) = self.event_by_hash.get(original)?.map(|v| v.value()) else {
+            return Ok(());
+        };
+        let mut bytes = self
+            .events
+            .get(seq)?
+            .ok_or_else(|| corrupt(format!("event {seq} missing")))?
+            .value()
+            .to_vec();
+        EventRecord::mark_in_error(&mut bytes)?;
+        let record = EventRecord::decode(&bytes)?;
+        self.events.insert(seq, bytes.as_slice())?;
+        let idents: BTreeSet<u64> = record.identifiers.iter().map(|(_, id)| *id).collect();
+        for id in idents {
+            let mut posting = self
+                .by_ident
+                .get((id, seq))?
+                .ok_or_else(|| corrupt(format!("posting ({id}, {seq}) missing")))?
+                .value();
+            Posting::mark_in_error(&mut posting);
+            self.by_ident.insert((id, seq), posting)?;
+        }
+        Ok(())
+    }
+
+    fn record_recall(
+        &mut self,
+        height: u64,
+        identifier: &str,
+        by_tx: &[u8; 32],
+        reason: &str,
+    ) -> Result<(), IndexError> {
+        let id = self.intern(&canon::identifier(identifier))?;
+        let number = self.next_recall;
+        self.next_recall += 1;
+        let record = RecallRecord {
+            height,
+            by_tx: *by_tx,
+            reason: reason.to_owned(),
+        };
+        self.recalls
+            .insert((id, number), record.encode().as_slice())?;
+        Ok(())
+    }
+}
