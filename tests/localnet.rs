@@ -474,11 +474,26 @@ fn bench_notes_smoke_run_loses_nothing() {
         }
     });
     let output = Command::new(BIN)
-        .args(["bench", "notes", "--signers", "500", "--rate", "100", "--duration", "3", "--drain", "30"])
+        .args([
+            "bench",
+            "notes",
+            "--signers",
+            "500",
+            "--rate",
+            "100",
+            "--duration",
+            "3",
+            "--drain",
+            "30",
+        ])
         .args(["--api", &network.apis.join(",")])
         .output()
         .expect("run bench");
-    assert!(output.status.success(), "bench failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
     assert_eq!(summary["bench"], "notes");
     assert_eq!(summary["submitted"], 300);

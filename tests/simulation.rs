@@ -119,6 +119,7 @@ impl Network {
                 })
                 .collect(),
             full_nodes: Vec::new(),
+            organisations: Vec::new(),
         };
         let spec = ChainSpec::new::<deterministic::Context>(genesis);
         Self {

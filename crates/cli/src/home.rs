@@ -155,6 +155,7 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
             .unwrap_or_default(),
         validators: nodes[..options.validators].iter().map(entry).collect(),
         full_nodes: nodes[options.validators..].iter().map(entry).collect(),
+        organisations: Vec::new(),
     };
     genesis.validate()?;
     let genesis_json = serde_json::to_string_pretty(&genesis)? + "\n";

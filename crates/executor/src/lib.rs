@@ -16,10 +16,14 @@
 //! Signatures are checked before execution (in batches, off this path); the
 //! executor assumes every transaction it sees is correctly signed.
 
+pub mod capture;
+mod membership;
+mod overlay;
 mod payload;
+mod recall;
 
 use tracechain_state::{StateRead, Store, records};
-use tracechain_types::{Outcome, Receipt, Transaction};
+use tracechain_types::{Outcome, Receipt, Transaction, genesis::FoundingOrganisation};
 
 pub use payload::Failure;
 
@@ -29,6 +33,20 @@ pub struct BlockEnv {
     pub chain_id: String,
     pub height: u64,
     pub timestamp_ms: u64,
+    /// The founding organisations, applied at height 1 before its
+    /// transactions.
+    pub founding: std::sync::Arc<Vec<FoundingOrganisation>>,
+}
+
+/// Applies what genesis puts into state, when `env` is the first block.
+async fn apply_genesis_if_first(
+    store: &mut impl Store,
+    env: &BlockEnv,
+) -> Result<(), records::RecordError> {
+    if env.height == 1 {
+        membership::apply_genesis(store, env, &env.founding).await?;
+    }
+    Ok(())
 }
 
 /// Why a transaction may not be included in a block.
@@ -76,6 +94,7 @@ pub async fn execute_block(
     env: &BlockEnv,
     txs: &[Transaction],
 ) -> Result<BlockSummary, InvalidBlock> {
+    apply_genesis_if_first(store, env).await?;
     let mut summary = BlockSummary::default();
     for (index, tx) in txs.iter().enumerate() {
         let outcome = execute_transaction(store, env, index as u32, tx)
@@ -97,6 +116,7 @@ pub async fn build_block(
     env: &BlockEnv,
     candidates: Vec<Transaction>,
 ) -> Result<(Vec<Transaction>, BlockSummary), records::RecordError> {
+    apply_genesis_if_first(store, env).await?;
     let mut included = Vec::with_capacity(candidates.len());
     let mut summary = BlockSummary::default();
     for tx in candidates {
@@ -189,3 +209,6 @@ async fn execute_transaction(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod domain_tests;

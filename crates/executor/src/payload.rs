@@ -1,7 +1,7 @@
 //! The rules of each payload. Every rule is checked before the first write,
 //! so a failed payload changes nothing.
 
-use crate::BlockEnv;
+use crate::{BlockEnv, capture, membership, recall};
 use tracechain_state::{
     Store,
     records::{self, NoteRecord, RecordError},
@@ -17,11 +17,17 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(code: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, reason: impl Into<String>) -> Self {
         Self {
             code,
             reason: reason.into(),
         }
+    }
+
+    /// Names the event of a capture document the failure is about.
+    pub(crate) fn at_event(mut self, position: usize) -> Self {
+        self.reason = format!("event {position}: {}", self.reason);
+        self
     }
 }
 
@@ -35,6 +41,22 @@ pub(crate) async fn apply(
     match tx.payload() {
         Payload::RegisterAccount { name } => register_account(store, tx, name).await,
         Payload::Note { hash, label } => note(store, env, tx, hash, label).await,
+        Payload::RegisterAgent {
+            agent,
+            display_name,
+        } => membership::register_agent(store, env, tx, agent, display_name).await,
+        Payload::GrantRole { agent, role } => {
+            membership::change_role(store, tx, agent, role, true).await
+        }
+        Payload::RevokeRole { agent, role } => {
+            membership::change_role(store, tx, agent, role, false).await
+        }
+        Payload::ProposeMembership { change } => membership::propose(store, env, tx, change).await,
+        Payload::ApproveProposal { proposal } => {
+            membership::approve(store, env, tx, proposal).await
+        }
+        Payload::Capture { document } => capture::capture(store, env, tx, document).await,
+        Payload::Recall { target, reason } => recall::recall(store, env, tx, target, reason).await,
     }
 }
 

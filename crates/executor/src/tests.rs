@@ -11,6 +11,7 @@ fn env(height: u64) -> BlockEnv {
         chain_id: CHAIN.into(),
         height,
         timestamp_ms: 1_000 * height,
+        founding: Default::default(),
     }
 }
 

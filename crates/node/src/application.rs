@@ -20,6 +20,7 @@ use tracechain_state::{BlockBatches, Databases, store::Roots};
 use tracechain_types::{
     Block, Header, PublicKey, Transaction,
     block::{BlockContext, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, tx_root},
+    genesis::FoundingOrganisation,
     transaction::TX_NAMESPACE,
 };
 use tracing::{debug, warn};
@@ -78,6 +79,7 @@ pub enum Rejection {
 #[derive(Clone)]
 pub struct App {
     chain_id: Arc<str>,
+    founding: Arc<Vec<FoundingOrganisation>>,
     genesis: Arc<Block>,
     mempool: Mempool,
     events: ChainEvents,
@@ -88,6 +90,7 @@ pub struct App {
 impl App {
     pub fn new(
         chain_id: &str,
+        founding: Vec<FoundingOrganisation>,
         genesis: Block,
         mempool: Mempool,
         events: ChainEvents,
@@ -96,6 +99,7 @@ impl App {
     ) -> Self {
         Self {
             chain_id: chain_id.into(),
+            founding: Arc::new(founding),
             genesis: Arc::new(genesis),
             mempool,
             events,
@@ -109,6 +113,7 @@ impl App {
             chain_id: self.chain_id.to_string(),
             height,
             timestamp_ms,
+            founding: self.founding.clone(),
         }
     }
 

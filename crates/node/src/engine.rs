@@ -363,6 +363,7 @@ where
     // The application and the stateful actor that drives it.
     let app = App::new(
         &spec.genesis.chain_id,
+        spec.genesis.founding_organisations().unwrap_or_default(),
         spec.genesis_block.clone(),
         mempool.clone(),
         events.clone(),

@@ -19,12 +19,20 @@ pub struct NodeMetrics {
 impl NodeMetrics {
     pub fn register(context: &impl Metrics) -> Self {
         Self {
-            finalized_height: context.gauge("finalized_height", "height of the latest applied finalized block"),
-            finalized_txs: context.counter("finalized_txs", "transactions in applied finalized blocks"),
+            finalized_height: context.gauge(
+                "finalized_height",
+                "height of the latest applied finalized block",
+            ),
+            finalized_txs: context
+                .counter("finalized_txs", "transactions in applied finalized blocks"),
             proposed_blocks: context.counter("proposed_blocks", "blocks this node proposed"),
-            rejected_blocks: context.counter("rejected_blocks", "received blocks this node voted against"),
+            rejected_blocks: context
+                .counter("rejected_blocks", "received blocks this node voted against"),
             mempool_txs: context.gauge("mempool_txs", "transactions waiting in the mempool"),
-            mempool_bytes: context.gauge("mempool_bytes", "bytes of transactions waiting in the mempool"),
+            mempool_bytes: context.gauge(
+                "mempool_bytes",
+                "bytes of transactions waiting in the mempool",
+            ),
         }
     }
 }

@@ -21,6 +21,24 @@ pub enum Namespace {
     Receipt = 4,
     /// anchored hash -> first note anchoring it
     Note = 5,
+    /// organisation id -> organisation record
+    Organisation = 6,
+    /// (single key) -> ids of active members
+    Members = 7,
+    /// GS1 company prefix -> owning organisation id
+    PrefixOwner = 8,
+    /// GLN -> owning organisation id
+    GlnOwner = 9,
+    /// agent key -> agent record
+    Agent = 10,
+    /// proposal id -> proposal record
+    Proposal = 11,
+    /// canonical EPCIS event hash -> event record
+    Event = 12,
+    /// canonical identifier -> item state
+    Item = 13,
+    /// canonical identifier -> recall record
+    Recall = 14,
 }
 
 /// A namespaced state key.

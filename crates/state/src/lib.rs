@@ -11,6 +11,7 @@
 //! [`MemoryStore`] and the ALPHA storage APIs stay behind this crate.
 
 pub mod db;
+pub mod domain;
 pub mod keys;
 pub mod records;
 pub mod store;

@@ -1,7 +1,7 @@
 //! The genesis document: what every node of one chain must agree on before
 //! the first block (chain id, validators and their addresses).
 
-use crate::{Digest, PublicKey, hash, public_key_from_hex, to_hex};
+use crate::{Digest, OrganisationSpec, PublicKey, hash, public_key_from_hex, to_hex};
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeSet, net::SocketAddr};
 
@@ -27,6 +27,44 @@ pub struct Genesis {
     /// consensus traffic to, so they follow the chain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub full_nodes: Vec<GenesisValidator>,
+    /// The founding member organisations (applied before block 1's
+    /// transactions); later members join by proposal and approval.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organisations: Vec<GenesisOrganisation>,
+}
+
+/// A founding organisation with its first agents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisOrganisation {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub company_prefixes: Vec<String>,
+    #[serde(default)]
+    pub glns: Vec<String>,
+    /// ed25519 public key of the organisation's admin, hex.
+    pub admin_key: String,
+    /// X25519 public key for confidential records, hex.
+    pub encryption_key: String,
+    #[serde(default)]
+    pub regulator: bool,
+    #[serde(default)]
+    pub agents: Vec<GenesisAgent>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisAgent {
+    pub public_key: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// A founding organisation decoded and checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundingOrganisation {
+    pub spec: OrganisationSpec,
+    pub agents: Vec<(PublicKey, String, Vec<String>)>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -41,6 +79,8 @@ pub enum GenesisError {
     DuplicateKey { index: usize },
     #[error("validators[{index}] repeats a p2p address")]
     DuplicateAddress { index: usize },
+    #[error("organisations[{index}]: {reason}")]
+    Organisation { index: usize, reason: String },
 }
 
 impl Genesis {
@@ -65,7 +105,32 @@ impl Genesis {
                 return Err(GenesisError::DuplicateAddress { index });
             }
         }
-        Ok(())
+        self.founding_organisations().map(|_| ())
+    }
+
+    /// The founding organisations, decoded and checked: valid ids, keys,
+    /// prefixes, GLNs and roles; no id, admin or agent key used twice.
+    pub fn founding_organisations(&self) -> Result<Vec<FoundingOrganisation>, GenesisError> {
+        let mut ids = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        self.organisations
+            .iter()
+            .enumerate()
+            .map(|(index, org)| {
+                let fail = |reason: String| GenesisError::Organisation { index, reason };
+                let founding = org.decode().map_err(fail)?;
+                if !ids.insert(founding.spec.id.clone()) {
+                    return Err(fail(format!("id '{}' is used twice", founding.spec.id)));
+                }
+                let agent_keys = founding.agents.iter().map(|(key, _, _)| key.clone());
+                for key in std::iter::once(founding.spec.admin.clone()).chain(agent_keys) {
+                    if !keys.insert(key) {
+                        return Err(fail("an admin or agent key is used twice".into()));
+                    }
+                }
+                Ok(founding)
+            })
+            .collect()
     }
 
     /// Validator keys in genesis order. Call `validate` first.
@@ -96,6 +161,45 @@ impl Genesis {
     }
 }
 
+impl GenesisOrganisation {
+    fn decode(&self) -> Result<FoundingOrganisation, String> {
+        let admin = public_key_from_hex(&self.admin_key)
+            .ok_or_else(|| "admin_key is not a hex ed25519 public key".to_string())?;
+        let encryption_key: [u8; 32] = hex::decode(&self.encryption_key)
+            .ok()
+            .and_then(|raw| raw.try_into().ok())
+            .ok_or_else(|| "encryption_key is not 32 bytes of hex".to_string())?;
+        let spec = OrganisationSpec {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            company_prefixes: self.company_prefixes.clone(),
+            glns: self.glns.clone(),
+            admin,
+            encryption_key,
+            regulator: self.regulator,
+        };
+        crate::domain::check_organisation(&spec)?;
+        let agents = self
+            .agents
+            .iter()
+            .map(|agent| {
+                let key = public_key_from_hex(&agent.public_key).ok_or_else(|| {
+                    format!("agent key '{}' is not hex ed25519", agent.public_key)
+                })?;
+                if let Some(role) = agent
+                    .roles
+                    .iter()
+                    .find(|r| !crate::domain::roles::is_known(r))
+                {
+                    return Err(format!("unknown role '{role}'"));
+                }
+                Ok((key, agent.display_name.clone(), agent.roles.clone()))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(FoundingOrganisation { spec, agents })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,7 +217,48 @@ mod tests {
                 })
                 .collect(),
             full_nodes: Vec::new(),
+            organisations: Vec::new(),
         }
+    }
+
+    fn org(id: &str, seed: u64) -> GenesisOrganisation {
+        GenesisOrganisation {
+            id: id.into(),
+            name: id.to_uppercase(),
+            company_prefixes: vec!["0614141".into()],
+            glns: vec!["0614141000005".into()],
+            admin_key: to_hex(ed25519::PrivateKey::from_seed(seed).public_key()),
+            encryption_key: hex::encode([1u8; 32]),
+            regulator: false,
+            agents: vec![GenesisAgent {
+                public_key: to_hex(ed25519::PrivateKey::from_seed(seed + 100).public_key()),
+                display_name: "clerk".into(),
+                roles: vec!["capture:*".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn founding_organisations_are_checked() {
+        let mut genesis = sample(1);
+        genesis.organisations = vec![org("farm", 1), org("mill", 2)];
+        assert_eq!(genesis.validate(), Ok(()));
+        assert_eq!(genesis.founding_organisations().unwrap().len(), 2);
+
+        genesis.organisations[1].id = "farm".into();
+        assert!(matches!(
+            genesis.validate(),
+            Err(GenesisError::Organisation { index: 1, .. })
+        ));
+        genesis.organisations[1] = org("mill", 2);
+        genesis.organisations[1].glns = vec!["0614141000006".into()];
+        assert!(matches!(
+            genesis.validate(),
+            Err(GenesisError::Organisation { index: 1, .. })
+        ));
+        genesis.organisations[1] = org("mill", 2);
+        genesis.organisations[1].agents[0].roles = vec!["root".into()];
+        assert!(genesis.validate().is_err());
     }
 
     #[test]

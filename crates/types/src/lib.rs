@@ -3,11 +3,13 @@
 //! encodings (commonware-codec); nothing does I/O.
 
 pub mod block;
+pub mod domain;
 pub mod genesis;
 pub mod receipt;
 pub mod transaction;
 
 pub use block::{Block, Header};
+pub use domain::{MembershipChange, OrganisationSpec};
 pub use genesis::{Genesis, GenesisValidator};
 pub use receipt::{LogRecord, Outcome, Receipt, RecordKind};
 pub use transaction::{Payload, Transaction, UnsignedTransaction};

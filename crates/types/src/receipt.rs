@@ -88,22 +88,49 @@ impl Read for Receipt {
 pub enum RecordKind {
     AccountRegistered = 0,
     Note = 1,
+    OrganisationJoined = 2,
+    OrganisationLeft = 3,
+    AgentRegistered = 4,
+    RoleChanged = 5,
+    ProposalCreated = 6,
+    /// A captured EPCIS event; the subject is its canonical event hash.
+    Event = 7,
+    /// An earlier event declared in error; the subject is its hash.
+    ErrorDeclared = 8,
+    Recall = 9,
 }
 
 impl RecordKind {
+    const ALL: [RecordKind; 10] = [
+        RecordKind::AccountRegistered,
+        RecordKind::Note,
+        RecordKind::OrganisationJoined,
+        RecordKind::OrganisationLeft,
+        RecordKind::AgentRegistered,
+        RecordKind::RoleChanged,
+        RecordKind::ProposalCreated,
+        RecordKind::Event,
+        RecordKind::ErrorDeclared,
+        RecordKind::Recall,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             RecordKind::AccountRegistered => "account_registered",
             RecordKind::Note => "note",
+            RecordKind::OrganisationJoined => "organisation_joined",
+            RecordKind::OrganisationLeft => "organisation_left",
+            RecordKind::AgentRegistered => "agent_registered",
+            RecordKind::RoleChanged => "role_changed",
+            RecordKind::ProposalCreated => "proposal_created",
+            RecordKind::Event => "event",
+            RecordKind::ErrorDeclared => "error_declared",
+            RecordKind::Recall => "recall",
         }
     }
 
     fn from_u8(value: u8) -> Option<Self> {
-        match value {
-            0 => Some(RecordKind::AccountRegistered),
-            1 => Some(RecordKind::Note),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|kind| *kind as u8 == value)
     }
 }
 

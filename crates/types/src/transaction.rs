@@ -5,7 +5,11 @@
 //! transaction is the SHA-256 of its signed content (not of the signature), so
 //! the id is known before signing and cannot be changed by re-signing.
 
-use crate::{Digest, PublicKey, Signature, hash};
+use crate::{
+    Digest, PublicKey, Signature,
+    domain::{MAX_NAME_BYTES, MAX_ROLE_BYTES, MembershipChange},
+    hash,
+};
 
 use bytes::BufMut;
 use commonware_codec::{
@@ -18,7 +22,13 @@ use commonware_cryptography::{Signer, Verifier, ed25519};
 pub const TX_NAMESPACE: &[u8] = b"tracechain/tx/v1";
 
 /// Largest encoded transaction accepted anywhere (API, gossip, blocks).
-pub const MAX_TX_BYTES: usize = 64 * 1024;
+pub const MAX_TX_BYTES: usize = 256 * 1024;
+/// Largest EPCIS document in one capture transaction.
+pub const MAX_DOCUMENT_BYTES: usize = 240 * 1024;
+/// Longest recall reason.
+pub const MAX_REASON_BYTES: usize = 512;
+/// Longest identifier (EPC URN or Digital Link URI) named directly.
+pub const MAX_IDENTIFIER_BYTES: usize = 512;
 /// Longest chain id.
 pub const MAX_CHAIN_ID_BYTES: usize = 64;
 /// Longest account name.
@@ -33,17 +43,50 @@ pub enum Payload {
     RegisterAccount { name: String },
     /// Anchor a 32-byte hash (e.g. a file's SHA-256) with a short label.
     Note { hash: Digest, label: String },
+    /// An organisation admin adds an agent (a person or service key) to
+    /// its organisation.
+    RegisterAgent {
+        agent: PublicKey,
+        display_name: String,
+    },
+    /// An organisation admin grants a role to one of its agents.
+    GrantRole { agent: PublicKey, role: String },
+    /// An organisation admin revokes a role from one of its agents.
+    RevokeRole { agent: PublicKey, role: String },
+    /// A member organisation's admin proposes adding or removing a member;
+    /// the proposal's id is this transaction's id.
+    ProposeMembership { change: MembershipChange },
+    /// A member organisation's admin approves a pending proposal.
+    ApproveProposal { proposal: Digest },
+    /// An agent captures an EPCIS 2.0 document (JSON-LD bytes as sent).
+    Capture { document: Vec<u8> },
+    /// A brand owner or regulator recalls an item, batch or class.
+    Recall { target: String, reason: String },
 }
 
 impl Payload {
     const TAG_REGISTER_ACCOUNT: u8 = 0;
     const TAG_NOTE: u8 = 1;
+    const TAG_REGISTER_AGENT: u8 = 2;
+    const TAG_GRANT_ROLE: u8 = 3;
+    const TAG_REVOKE_ROLE: u8 = 4;
+    const TAG_PROPOSE_MEMBERSHIP: u8 = 5;
+    const TAG_APPROVE_PROPOSAL: u8 = 6;
+    const TAG_CAPTURE: u8 = 7;
+    const TAG_RECALL: u8 = 8;
 
     /// A short stable name for the payload kind (API and metrics).
     pub fn kind(&self) -> &'static str {
         match self {
             Payload::RegisterAccount { .. } => "register_account",
             Payload::Note { .. } => "note",
+            Payload::RegisterAgent { .. } => "register_agent",
+            Payload::GrantRole { .. } => "grant_role",
+            Payload::RevokeRole { .. } => "revoke_role",
+            Payload::ProposeMembership { .. } => "propose_membership",
+            Payload::ApproveProposal { .. } => "approve_proposal",
+            Payload::Capture { .. } => "capture",
+            Payload::Recall { .. } => "recall",
         }
     }
 }
@@ -60,6 +103,41 @@ impl Write for Payload {
                 hash.write(buf);
                 label.as_bytes().write(buf);
             }
+            Payload::RegisterAgent {
+                agent,
+                display_name,
+            } => {
+                Self::TAG_REGISTER_AGENT.write(buf);
+                agent.write(buf);
+                display_name.as_bytes().write(buf);
+            }
+            Payload::GrantRole { agent, role } => {
+                Self::TAG_GRANT_ROLE.write(buf);
+                agent.write(buf);
+                role.as_bytes().write(buf);
+            }
+            Payload::RevokeRole { agent, role } => {
+                Self::TAG_REVOKE_ROLE.write(buf);
+                agent.write(buf);
+                role.as_bytes().write(buf);
+            }
+            Payload::ProposeMembership { change } => {
+                Self::TAG_PROPOSE_MEMBERSHIP.write(buf);
+                change.write(buf);
+            }
+            Payload::ApproveProposal { proposal } => {
+                Self::TAG_APPROVE_PROPOSAL.write(buf);
+                proposal.write(buf);
+            }
+            Payload::Capture { document } => {
+                Self::TAG_CAPTURE.write(buf);
+                document.write(buf);
+            }
+            Payload::Recall { target, reason } => {
+                Self::TAG_RECALL.write(buf);
+                target.as_bytes().write(buf);
+                reason.as_bytes().write(buf);
+            }
         }
     }
 }
@@ -69,6 +147,19 @@ impl EncodeSize for Payload {
         1 + match self {
             Payload::RegisterAccount { name } => name.as_bytes().encode_size(),
             Payload::Note { hash, label } => hash.encode_size() + label.as_bytes().encode_size(),
+            Payload::RegisterAgent {
+                agent,
+                display_name,
+            } => agent.encode_size() + display_name.as_bytes().encode_size(),
+            Payload::GrantRole { agent, role } | Payload::RevokeRole { agent, role } => {
+                agent.encode_size() + role.as_bytes().encode_size()
+            }
+            Payload::ProposeMembership { change } => change.encode_size(),
+            Payload::ApproveProposal { proposal } => proposal.encode_size(),
+            Payload::Capture { document } => document.encode_size(),
+            Payload::Recall { target, reason } => {
+                target.as_bytes().encode_size() + reason.as_bytes().encode_size()
+            }
         }
     }
 }
@@ -84,6 +175,31 @@ impl Read for Payload {
             Self::TAG_NOTE => Ok(Payload::Note {
                 hash: Digest::read(buf)?,
                 label: read_string(buf, MAX_NOTE_LABEL_BYTES, "note label")?,
+            }),
+            Self::TAG_REGISTER_AGENT => Ok(Payload::RegisterAgent {
+                agent: PublicKey::read(buf)?,
+                display_name: read_string(buf, MAX_NAME_BYTES, "display name")?,
+            }),
+            Self::TAG_GRANT_ROLE => Ok(Payload::GrantRole {
+                agent: PublicKey::read(buf)?,
+                role: read_string(buf, MAX_ROLE_BYTES, "role")?,
+            }),
+            Self::TAG_REVOKE_ROLE => Ok(Payload::RevokeRole {
+                agent: PublicKey::read(buf)?,
+                role: read_string(buf, MAX_ROLE_BYTES, "role")?,
+            }),
+            Self::TAG_PROPOSE_MEMBERSHIP => Ok(Payload::ProposeMembership {
+                change: MembershipChange::read(buf)?,
+            }),
+            Self::TAG_APPROVE_PROPOSAL => Ok(Payload::ApproveProposal {
+                proposal: Digest::read(buf)?,
+            }),
+            Self::TAG_CAPTURE => Ok(Payload::Capture {
+                document: Vec::<u8>::read_cfg(buf, &(RangeCfg::new(1..=MAX_DOCUMENT_BYTES), ()))?,
+            }),
+            Self::TAG_RECALL => Ok(Payload::Recall {
+                target: read_string(buf, MAX_IDENTIFIER_BYTES, "recall target")?,
+                reason: read_string(buf, MAX_REASON_BYTES, "recall reason")?,
             }),
             other => Err(CodecError::InvalidEnum(other)),
         }

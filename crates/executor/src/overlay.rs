@@ -1,0 +1,79 @@
+//! Buffered writes over a store, committed all at once or dropped.
+//!
+//! A capture document is all-or-nothing and later events may read what
+//! earlier ones wrote; the overlay gives both: reads see the buffered
+//! writes, and nothing reaches the real store unless `commit` is called.
+
+use std::collections::BTreeMap;
+use tracechain_state::{StateRead, Store, StoreError};
+use tracechain_types::{Digest, LogRecord};
+
+pub struct Overlay<'a, S: Store> {
+    inner: &'a mut S,
+    writes: BTreeMap<Digest, Vec<u8>>,
+    log: Vec<LogRecord>,
+}
+
+impl<'a, S: Store> Overlay<'a, S> {
+    pub fn new(inner: &'a mut S) -> Self {
+        Self {
+            inner,
+            writes: BTreeMap::new(),
+            log: Vec::new(),
+        }
+    }
+
+    /// Applies every buffered write and log record, in the order made.
+    pub fn commit(self) -> Vec<LogRecord> {
+        for (key, value) in self.writes {
+            self.inner.put(key, value);
+        }
+        self.log
+    }
+}
+
+impl<S: Store> StateRead for Overlay<'_, S> {
+    async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(value) = self.writes.get(key) {
+            return Ok(Some(value.clone()));
+        }
+        self.inner.get(key).await
+    }
+}
+
+impl<S: Store> Store for Overlay<'_, S> {
+    fn put(&mut self, key: Digest, value: Vec<u8>) {
+        self.writes.insert(key, value);
+    }
+
+    /// Log records are handed back by `commit` (the caller appends them
+    /// after its own checks), never written directly.
+    fn append(&mut self, record: LogRecord) {
+        self.log.push(record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+    use tracechain_state::MemoryStore;
+    use tracechain_types::hash;
+
+    #[test]
+    fn reads_see_writes_and_drop_discards() {
+        block_on(async {
+            let mut store = MemoryStore::default();
+            {
+                let mut overlay = Overlay::new(&mut store);
+                overlay.put(hash(b"k"), b"v".to_vec());
+                assert_eq!(overlay.get(&hash(b"k")).await.unwrap(), Some(b"v".to_vec()));
+            }
+            assert!(store.state.is_empty());
+            let mut overlay = Overlay::new(&mut store);
+            overlay.put(hash(b"k"), b"v".to_vec());
+            overlay.commit();
+            assert_eq!(store.state.len(), 1);
+        });
+    }
+}
