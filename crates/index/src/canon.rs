@@ -62,7 +62,10 @@ mod tests {
             Some("https://id.gs1.org/01/10614141073464")
         );
         assert_eq!(gtin_class_of("https://id.gs1.org/01/10614141073464"), None);
-        assert_eq!(gtin_class_of("https://id.gs1.org/00/106141410734640000"), None);
+        assert_eq!(
+            gtin_class_of("https://id.gs1.org/00/106141410734640000"),
+            None
+        );
     }
 
     #[test]
@@ -81,7 +84,10 @@ mod tests {
             "https://ref.gs1.org/cbv/BizStep-shipping"
         );
         assert_eq!(
-            vocabulary(VocabularyKind::BizStep, "urn:epcglobal:cbv:bizstep:shipping"),
+            vocabulary(
+                VocabularyKind::BizStep,
+                "urn:epcglobal:cbv:bizstep:shipping"
+            ),
             "https://ref.gs1.org/cbv/BizStep-shipping"
         );
     }

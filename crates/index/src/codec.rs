@@ -256,8 +256,8 @@ impl EventRecord {
             None
         } else {
             let len = r.len()?;
-            let text = std::str::from_utf8(r.take(len)?)
-                .map_err(|_| corrupt("event id is not UTF-8"))?;
+            let text =
+                std::str::from_utf8(r.take(len)?).map_err(|_| corrupt("event id is not UTF-8"))?;
             Some(text.to_owned())
         };
         let count = r.len()?;

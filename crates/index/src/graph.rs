@@ -322,7 +322,11 @@ mod tests {
         );
         // …but not after a known interval (a late duplicate).
         assert_eq!(
-            intervals(vec![(10, 1, Mark::Enter), (12, 2, Mark::Close), (20, 3, Mark::Leave)]),
+            intervals(vec![
+                (10, 1, Mark::Enter),
+                (12, 2, Mark::Close),
+                (20, 3, Mark::Leave)
+            ]),
             vec![(10, 12, 1)]
         );
     }
@@ -336,10 +340,7 @@ mod tests {
     #[test]
     fn windows() {
         let w = Window { lo: 5, hi: 10 };
-        assert_eq!(
-            w.intersect(Window::from(8)),
-            Some(Window { lo: 8, hi: 10 })
-        );
+        assert_eq!(w.intersect(Window::from(8)), Some(Window { lo: 8, hi: 10 }));
         assert_eq!(w.intersect(Window::from(11)), None);
         assert!(Window::ALL.covers(w));
         assert!(!w.covers(Window::ALL));

@@ -41,9 +41,9 @@ impl Index {
                     meta.insert(META_SCHEMA, SCHEMA_VERSION)?;
                 }
             }
-            // Create every table so read transactions can open them.
-            BlockWriter::open(&txn)?;
         }
+        // Create every table so read transactions can open them.
+        BlockWriter::open(&txn)?;
         txn.commit()?;
         Ok(Index { db })
     }
@@ -224,5 +224,180 @@ impl Index {
             total += stats.stored_bytes() + stats.metadata_bytes() + stats.fragmented_bytes();
         }
         Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+    use crate::{BlockUpdate, Role};
+
+    fn all(index: &Index) -> Vec<[u8; 32]> {
+        let page = index
+            .query(&EventQuery {
+                limit: crate::MAX_LIMIT,
+                ..EventQuery::default()
+            })
+            .expect("query");
+        page.events.iter().map(|e| e.hash).collect()
+    }
+
+    #[test]
+    fn reapplying_a_height_changes_nothing() {
+        let mut t = TestIndex::new();
+        assert_eq!(t.index.indexed_height().ok(), Some(None));
+        let block = vec![BlockUpdate::Event(observe(1, 10, &["urn:t:a"]))];
+        t.index.apply_block(5, &block).expect("apply");
+        assert_eq!(t.index.indexed_height().ok(), Some(Some(5)));
+        // The node crashed after commit and feeds height 5 again, then 4.
+        let other = vec![BlockUpdate::Event(observe(2, 10, &["urn:t:b"]))];
+        t.index.apply_block(5, &other).expect("re-apply");
+        t.index.apply_block(4, &other).expect("older");
+        assert_eq!(all(&t.index), vec![hash(1)]);
+        assert_eq!(t.index.indexed_height().ok(), Some(Some(5)));
+        t.index.apply_block(6, &other).expect("next");
+        assert_eq!(all(&t.index), vec![hash(1), hash(2)]);
+        t.block(vec![]);
+    }
+
+    #[test]
+    fn an_invalid_event_applies_nothing_of_its_block() {
+        let t = TestIndex::new();
+        let mut bad = observe(2, 10, &["urn:t:b"]);
+        bad.action = Some("SHRED".into());
+        let block = vec![
+            BlockUpdate::Event(observe(1, 10, &["urn:t:a"])),
+            BlockUpdate::Event(bad),
+        ];
+        let err = t.index.apply_block(1, &block);
+        assert!(matches!(err, Err(IndexError::InvalidEvent { .. })));
+        assert_eq!(t.index.indexed_height().ok(), Some(None));
+        assert!(all(&t.index).is_empty());
+    }
+
+    #[test]
+    fn a_duplicate_event_is_indexed_once() {
+        let mut t = TestIndex::new();
+        t.block(vec![
+            BlockUpdate::Event(observe(1, 10, &["urn:t:a"])),
+            BlockUpdate::Event(observe(1, 10, &["urn:t:a"])),
+        ]);
+        t.events(vec![observe(1, 10, &["urn:t:a"])]);
+        assert_eq!(all(&t.index), vec![hash(1)]);
+    }
+
+    #[test]
+    fn event_by_hash_round_trips_every_field() {
+        let mut t = TestIndex::new();
+        let mut e = aggregate(7, -1_000, "ADD", "urn:t:case", &["urn:t:a", "urn:t:b"]);
+        e.biz_step = Some("https://ref.gs1.org/cbv/BizStep-packing".into());
+        e.disposition = Some("https://ref.gs1.org/cbv/Disp-in_progress".into());
+        e.read_point = Some("https://id.gs1.org/414/9521234000006".into());
+        e.biz_location = Some("https://id.gs1.org/414/9521234000013".into());
+        e.transformation_id = None;
+        e.identifiers
+            .push((Role::BizTransaction, "urn:t:po:1".into()));
+        e.organisation = "org:packer".into();
+        e.height = 1;
+        e.block_time_ms = 123;
+        t.events(vec![e.clone()]);
+        let got = t.index.event(&hash(7)).expect("read").expect("present");
+        assert_eq!(got.event, e);
+        assert_eq!(got.declared_in_error, None);
+        assert!(t.index.event(&hash(8)).expect("read").is_none());
+    }
+
+    #[test]
+    fn the_hash_event_id_is_recomputed_not_stored() {
+        let mut t = TestIndex::new();
+        let mut e = observe(3, 1, &["urn:t:a"]);
+        e.event_id = tracechain_epcis::hash_id_from_digest(&e.hash);
+        t.events(vec![e.clone()]);
+        let got = t.index.event(&hash(3)).expect("read").expect("present");
+        assert_eq!(got.event_id, e.event_id);
+    }
+
+    #[test]
+    fn error_declarations_mark_the_original() {
+        let mut t = TestIndex::new();
+        t.events(vec![
+            observe(1, 10, &["urn:t:a"]),
+            observe(2, 11, &["urn:t:a"]),
+        ]);
+        t.block(vec![BlockUpdate::DeclaredInError {
+            original: hash(1),
+            declaration: hash(2),
+        }]);
+        let got = t.index.event(&hash(1)).expect("read").expect("present");
+        assert_eq!(got.declared_in_error, Some(hash(2)));
+        // A second declaration does not replace the first.
+        t.block(vec![BlockUpdate::DeclaredInError {
+            original: hash(1),
+            declaration: hash(9),
+        }]);
+        let got = t.index.event(&hash(1)).expect("read").expect("present");
+        assert_eq!(got.declared_in_error, Some(hash(2)));
+        // Declared before it was indexed: marked on arrival.
+        t.block(vec![BlockUpdate::DeclaredInError {
+            original: hash(5),
+            declaration: hash(2),
+        }]);
+        t.events(vec![observe(5, 12, &["urn:t:b"])]);
+        let got = t.index.event(&hash(5)).expect("read").expect("present");
+        assert_eq!(got.declared_in_error, Some(hash(2)));
+        // Both stay visible to queries.
+        assert_eq!(all(&t.index), vec![hash(1), hash(2), hash(5)]);
+    }
+
+    #[test]
+    fn reopening_keeps_everything_and_rebuilding_reproduces_it() {
+        let mut t = TestIndex::new();
+        let blocks: Vec<(u64, Vec<BlockUpdate>)> = (1..=4)
+            .map(|h| {
+                (
+                    h,
+                    vec![
+                        BlockUpdate::Event(observe(h * 10, h as i64, &["urn:t:a"])),
+                        BlockUpdate::Event(observe(h * 10 + 1, h as i64, &["urn:t:b"])),
+                    ],
+                )
+            })
+            .collect();
+        for (h, updates) in &blocks {
+            t.index.apply_block(*h, updates).expect("apply");
+        }
+        let before = all(&t.index);
+        let path = t.dir.path().join("index.redb");
+        drop(std::mem::replace(&mut t.index, {
+            let other = t.dir.path().join("other.redb");
+            Index::open(other).expect("open other")
+        }));
+        let reopened = Index::open(&path).expect("reopen");
+        assert_eq!(all(&reopened), before);
+        assert_eq!(reopened.indexed_height().ok(), Some(Some(4)));
+        drop(reopened);
+        let rebuilt = Index::rebuild_from(&path, blocks).expect("rebuild");
+        assert_eq!(all(&rebuilt), before);
+        assert!(rebuilt.stored_bytes().expect("size") > 0);
+    }
+
+    #[test]
+    fn a_file_of_another_schema_is_refused() {
+        let t = TestIndex::new();
+        let path = t.dir.path().join("old.redb");
+        {
+            let db = Database::create(&path).expect("create");
+            let txn = db.begin_write().expect("txn");
+            txn.open_table(META)
+                .expect("meta")
+                .insert(META_SCHEMA, 999)
+                .expect("insert");
+            txn.commit().expect("commit");
+        }
+        assert!(matches!(
+            Index::open(&path),
+            Err(IndexError::SchemaMismatch { found: 999, .. })
+        ));
     }
 }

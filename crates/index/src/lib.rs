@@ -24,6 +24,9 @@ mod snapshot;
 mod trace;
 mod write;
 
+#[cfg(test)]
+mod testkit;
+
 pub use error::IndexError;
 pub use index::Index;
 pub use model::{BlockUpdate, EventMeta, IndexedEvent, Recall, Role, StoredEvent};

@@ -240,7 +240,11 @@ fn plan(snap: &Snapshot, q: &EventQuery, start: u64) -> Result<Option<Plan>, Ind
         Ok::<_, IndexError>(Stream(sources))
     };
     if !q.biz_locations.is_empty() {
-        streams.push(keyed(BY_BIZ_LOCATION, &q.biz_locations, &canon::identifier)?);
+        streams.push(keyed(
+            BY_BIZ_LOCATION,
+            &q.biz_locations,
+            &canon::identifier,
+        )?);
     }
     if !q.read_points.is_empty() {
         streams.push(keyed(BY_READ_POINT, &q.read_points, &canon::identifier)?);

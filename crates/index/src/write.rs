@@ -199,7 +199,8 @@ impl<'t> BlockWriter<'t> {
         }
         self.by_type.insert((kind.code(), seq), ())?;
         if let Some(a) = action {
-            self.by_action.insert((ActionCode::code(Some(a)), seq), ())?;
+            self.by_action
+                .insert((ActionCode::code(Some(a)), seq), ())?;
         }
         self.by_time.insert((e.event_time_ms, seq), ())?;
         Ok(())
