@@ -24,7 +24,7 @@ use crate::snapshot::{SeqTable, Snapshot};
 pub const MAX_LIMIT: usize = 10_000;
 /// A time window with at most this many events is materialised and joined
 /// as a stream; a larger one is checked per candidate.
-const TIME_STREAM_CAP: usize = 20_000;
+const TIME_STREAM_CAP: usize = if cfg!(test) { 4 } else { 20_000 };
 const TOKEN_PREFIX: &str = "ti1.";
 
 /// An event query. Empty lists and `None` mean "no constraint".
@@ -363,4 +363,494 @@ fn leapfrog(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testkit::*;
+    use crate::{BlockUpdate, EventMeta, IndexedEvent, Role};
+
+    const DOC: &str = r#"{
+      "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+      "type": "EPCISDocument", "schemaVersion": "2.0",
+      "creationDate": "2024-03-01T08:00:00Z",
+      "epcisBody": { "eventList": [
+        { "type": "ObjectEvent", "eventTime": "2024-03-01T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+          "action": "ADD", "bizStep": "commissioning", "disposition": "active",
+          "epcList": ["urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sgtin:0614141.107346.2018"],
+          "readPoint": {"id": "urn:epc:id:sgln:0614141.00777.0"},
+          "bizLocation": {"id": "urn:epc:id:sgln:0614141.00888.0"} },
+        { "type": "AggregationEvent", "eventTime": "2024-03-01T09:00:00Z", "eventTimeZoneOffset": "+00:00",
+          "action": "ADD", "bizStep": "packing",
+          "parentID": "urn:epc:id:sscc:0614141.1234567890",
+          "childEPCs": ["urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sgtin:0614141.107346.2018"],
+          "bizLocation": {"id": "urn:epc:id:sgln:0614141.00888.0"} },
+        { "type": "ObjectEvent", "eventTime": "2024-03-01T10:00:00Z", "eventTimeZoneOffset": "+01:00",
+          "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
+          "epcList": ["urn:epc:id:sscc:0614141.1234567890"],
+          "readPoint": {"id": "urn:epc:id:sgln:0614141.00888.0"},
+          "destinationList": [{"type": "location", "destination": "urn:epc:id:sgln:0012345.11111.0"}] },
+        { "type": "TransformationEvent", "eventTime": "2024-03-01T11:00:00Z", "eventTimeZoneOffset": "+00:00",
+          "bizStep": "commissioning",
+          "inputQuantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.011111.4444", "quantity": 10, "uom": "KGM"}],
+          "outputEPCList": ["urn:epc:id:sgtin:0614141.107346.3000"] }
+      ] }
+    }"#;
+
+    const T0: i64 = 1_709_280_000_000; // 2024-03-01T08:00:00Z
+
+    fn documented() -> TestIndex {
+        let mut t = TestIndex::new();
+        let events = tracechain_epcis::parse_capture(DOC)
+            .expect("valid document")
+            .into_events();
+        let updates = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let org = if i < 2 { "org:maker" } else { "org:carrier" };
+                BlockUpdate::Event(IndexedEvent::from_epcis(
+                    e,
+                    EventMeta {
+                        organisation: org.into(),
+                        height: 1,
+                        block_time_ms: 5,
+                        tx: [i as u8; 32],
+                    },
+                ))
+            })
+            .collect();
+        t.block(updates);
+        t
+    }
+
+    /// Positions (0-based, document order) of the events a query returns.
+    fn positions(t: &TestIndex, q: EventQuery) -> Vec<usize> {
+        let page = t.index.query(&q).expect("query");
+        let all = t
+            .index
+            .query(&EventQuery {
+                limit: MAX_LIMIT,
+                ..EventQuery::default()
+            })
+            .expect("all");
+        page.events
+            .iter()
+            .map(|e| {
+                all.events
+                    .iter()
+                    .position(|a| a.hash == e.hash)
+                    .expect("known")
+            })
+            .collect()
+    }
+
+    fn q() -> EventQuery {
+        EventQuery::default()
+    }
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| (*x).to_owned()).collect()
+    }
+
+    #[test]
+    fn from_epcis_maps_roles_and_canonical_forms() {
+        let t = documented();
+        let page = t.index.query(&q()).expect("query");
+        assert_eq!(page.events.len(), 4);
+        let shipping = &page.events[2];
+        assert_eq!(
+            shipping.biz_step.as_deref(),
+            Some("https://ref.gs1.org/cbv/BizStep-shipping")
+        );
+        assert_eq!(shipping.event_time_ms, T0 + 2 * 3_600_000);
+        assert_eq!(shipping.action.as_deref(), Some("OBSERVE"));
+        assert!(shipping.event_id.starts_with("ni:///sha-256;"));
+        assert!(
+            shipping
+                .identifiers
+                .contains(&(Role::Destination, "https://id.gs1.org/414/0012345111112".into()))
+        );
+        let transformation = &page.events[3];
+        assert_eq!(
+            transformation.identifiers,
+            vec![
+                (Role::Output, "https://id.gs1.org/01/10614141073464/21/3000".into()),
+                (Role::InputQuantity, "https://id.gs1.org/01/04012345111118/10/4444".into()),
+            ]
+        );
+        assert!(std::str::from_utf8(&transformation.json)
+            .expect("utf-8")
+            .contains("TransformationEvent"));
+    }
+
+    #[test]
+    fn each_filter_alone() {
+        let t = documented();
+        let bs = |v| positions(&t, EventQuery { biz_steps: s(&[v]), ..q() });
+        assert_eq!(bs("shipping"), vec![2]);
+        assert_eq!(bs("urn:epcglobal:cbv:bizstep:shipping"), vec![2]);
+        assert_eq!(bs("https://ref.gs1.org/cbv/BizStep-commissioning"), vec![0, 3]);
+        assert_eq!(bs("receiving"), Vec::<usize>::new());
+
+        let epc = |v| positions(&t, EventQuery { match_epc: s(&[v]), ..q() });
+        assert_eq!(epc("urn:epc:id:sgtin:0614141.107346.2017"), vec![0, 1]);
+        assert_eq!(epc("https://example.com/01/10614141073464/21/2017"), vec![0, 1]);
+        assert_eq!(epc("urn:epc:id:sscc:0614141.1234567890"), vec![1, 2]);
+        assert_eq!(epc("urn:epc:class:lgtin:4012345.011111.4444"), vec![3]);
+        // A GTIN class finds its instances (and lots).
+        assert_eq!(epc("urn:epc:idpat:sgtin:0614141.107346.*"), vec![0, 1, 3]);
+        assert_eq!(epc("https://id.gs1.org/01/04012345111118"), vec![3]);
+        // Any role: a destination.
+        assert_eq!(epc("urn:epc:id:sgln:0012345.11111.0"), vec![2]);
+
+        let loc = |v| positions(&t, EventQuery { biz_locations: s(&[v]), ..q() });
+        assert_eq!(loc("urn:epc:id:sgln:0614141.00888.0"), vec![0, 1]);
+        let rp = |v| positions(&t, EventQuery { read_points: s(&[v]), ..q() });
+        assert_eq!(rp("urn:epc:id:sgln:0614141.00888.0"), vec![2]);
+        assert_eq!(rp("urn:epc:id:sgln:0614141.00777.0"), vec![0]);
+
+        let ty = |v| positions(&t, EventQuery { event_types: s(&[v]), ..q() });
+        assert_eq!(ty("ObjectEvent"), vec![0, 2]);
+        assert_eq!(ty("TransformationEvent"), vec![3]);
+        assert_eq!(ty("AssociationEvent"), Vec::<usize>::new());
+
+        let act = |v| positions(&t, EventQuery { actions: s(&[v]), ..q() });
+        assert_eq!(act("ADD"), vec![0, 1]);
+        assert_eq!(act("OBSERVE"), vec![2]);
+        assert_eq!(act("DELETE"), Vec::<usize>::new());
+
+        let org = |v| positions(&t, EventQuery { organisations: s(&[v]), ..q() });
+        assert_eq!(org("org:maker"), vec![0, 1]);
+        assert_eq!(org("org:carrier"), vec![2, 3]);
+        assert_eq!(org("org:nobody"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn time_window_is_ge_inclusive_lt_exclusive() {
+        let t = documented();
+        let hour = 3_600_000;
+        let win = |ge: Option<i64>, lt: Option<i64>| {
+            positions(
+                &t,
+                EventQuery {
+                    ge_event_time_ms: ge,
+                    lt_event_time_ms: lt,
+                    ..q()
+                },
+            )
+        };
+        assert_eq!(win(Some(T0 + hour), None), vec![1, 2, 3]);
+        assert_eq!(win(None, Some(T0 + hour)), vec![0]);
+        assert_eq!(win(Some(T0 + hour), Some(T0 + 2 * hour)), vec![1]);
+        assert_eq!(win(Some(T0 + hour), Some(T0 + hour)), Vec::<usize>::new());
+        assert_eq!(win(Some(T0 + hour + 1), Some(T0 + 2 * hour + 1)), vec![2]);
+        assert_eq!(win(Some(T0 + 5 * hour), None), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn filters_combine_with_and_values_with_or() {
+        let t = documented();
+        let got = positions(
+            &t,
+            EventQuery {
+                biz_steps: s(&["commissioning", "shipping"]),
+                event_types: s(&["ObjectEvent"]),
+                ..q()
+            },
+        );
+        assert_eq!(got, vec![0, 2]);
+        let got = positions(
+            &t,
+            EventQuery {
+                match_epc: s(&["urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sscc:0614141.1234567890"]),
+                actions: s(&["ADD"]),
+                organisations: s(&["org:maker"]),
+                ge_event_time_ms: Some(T0 + 1),
+                ..q()
+            },
+        );
+        assert_eq!(got, vec![1]);
+        let got = positions(
+            &t,
+            EventQuery {
+                match_epc: s(&["urn:epc:id:sgtin:0614141.107346.2017", "urn:t:unknown"]),
+                biz_locations: s(&["urn:epc:id:sgln:0614141.00888.0"]),
+                ..q()
+            },
+        );
+        assert_eq!(got, vec![0, 1]);
+    }
+
+    #[test]
+    fn bad_queries_are_typed_errors() {
+        let t = documented();
+        let err = |q: EventQuery| t.index.query(&q).err();
+        assert!(matches!(err(EventQuery { limit: 0, ..q() }), Some(IndexError::InvalidQuery(_))));
+        assert!(matches!(
+            err(EventQuery { limit: MAX_LIMIT + 1, ..q() }),
+            Some(IndexError::InvalidQuery(_))
+        ));
+        assert!(matches!(
+            err(EventQuery { event_types: s(&["PartyEvent"]), ..q() }),
+            Some(IndexError::InvalidQuery(_))
+        ));
+        assert!(matches!(
+            err(EventQuery { actions: s(&["add"]), ..q() }),
+            Some(IndexError::InvalidQuery(_))
+        ));
+        assert!(matches!(
+            err(EventQuery { page_token: Some("12".into()), ..q() }),
+            Some(IndexError::InvalidPageToken)
+        ));
+    }
+
+    #[test]
+    fn pages_have_no_gaps_and_no_duplicates() {
+        let mut t = TestIndex::new();
+        let mut n = 0;
+        for block in 0..10 {
+            let mut updates = Vec::new();
+            for i in 0..7 {
+                n += 1;
+                let mut e = observe(n, (n % 9) as i64, &[if i % 2 == 0 { "urn:t:even" } else { "urn:t:odd" }]);
+                e.height = block;
+                updates.push(BlockUpdate::Event(e));
+            }
+            t.block(updates);
+        }
+        for query in [
+            q(),
+            EventQuery { match_epc: s(&["urn:t:even"]), ..q() },
+            EventQuery { ge_event_time_ms: Some(3), lt_event_time_ms: Some(5), ..q() },
+            EventQuery { ge_event_time_ms: Some(3), match_epc: s(&["urn:t:odd"]), ..q() },
+        ] {
+            let full = t
+                .index
+                .query(&EventQuery { limit: MAX_LIMIT, ..query.clone() })
+                .expect("full");
+            assert!(full.next_page_token.is_none());
+            for limit in [1, 2, 3, 7, 100] {
+                let mut got = Vec::new();
+                let mut token = None;
+                loop {
+                    let page = t
+                        .index
+                        .query(&EventQuery { limit, page_token: token, ..query.clone() })
+                        .expect("page");
+                    assert!(page.events.len() <= limit);
+                    got.extend(page.events.iter().map(|e| e.hash));
+                    token = page.next_page_token;
+                    if token.is_none() {
+                        break;
+                    }
+                    assert_eq!(page.events.len(), limit, "only a last page may be short");
+                }
+                let want: Vec<_> = full.events.iter().map(|e| e.hash).collect();
+                assert_eq!(got, want, "limit {limit}, query {query:?}");
+            }
+        }
+    }
+
+    // ---- property: the index answers like a naive model ------------------
+
+    const TYPES: [&str; 5] = [
+        "ObjectEvent",
+        "AggregationEvent",
+        "TransactionEvent",
+        "TransformationEvent",
+        "AssociationEvent",
+    ];
+    const ACTIONS: [Option<&str>; 4] = [None, Some("ADD"), Some("OBSERVE"), Some("DELETE")];
+    const STEPS: [&str; 3] = [
+        "https://ref.gs1.org/cbv/BizStep-shipping",
+        "https://ref.gs1.org/cbv/BizStep-receiving",
+        "https://ref.gs1.org/cbv/BizStep-packing",
+    ];
+    const PLACES: [&str; 3] = ["urn:t:place:0", "urn:t:place:1", "urn:t:place:2"];
+    const IDS: [&str; 5] = [
+        "urn:t:id:0",
+        "urn:t:id:1",
+        "urn:t:id:2",
+        "https://id.gs1.org/01/09521234543213/21/a",
+        "https://id.gs1.org/01/09521234543213/10/L1",
+    ];
+    const ORGS: [&str; 2] = ["org:a", "org:b"];
+
+    type Spec = (usize, usize, Option<usize>, Option<usize>, Option<usize>, usize, i64, Vec<(usize, usize)>);
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (
+            0..5usize,
+            0..4usize,
+            proptest::option::of(0..3usize),
+            proptest::option::of(0..3usize),
+            proptest::option::of(0..3usize),
+            0..2usize,
+            0..12i64,
+            proptest::collection::vec((0..13usize, 0..5usize), 0..4),
+        )
+    }
+
+    fn build(n: u64, s: &Spec) -> IndexedEvent {
+        let (ty, action, step, loc, rp, org, time, ids) = s;
+        let mut e = event(n, TYPES[*ty], *time, ACTIONS[*action], &[]);
+        e.biz_step = step.map(|i| STEPS[i].to_owned());
+        e.biz_location = loc.map(|i| PLACES[i].to_owned());
+        e.read_point = rp.map(|i| PLACES[i].to_owned());
+        e.organisation = ORGS[*org].to_owned();
+        e.identifiers = ids
+            .iter()
+            .map(|(r, i)| (Role::ALL[*r], IDS[*i].to_owned()))
+            .collect();
+        e
+    }
+
+    /// Mostly no constraint (so that AND-ed filters still match things),
+    /// else one or two values, sometimes one the index never saw.
+    fn pick(all: &[&str]) -> impl Strategy<Value = Vec<String>> + use<> {
+        let mut all: Vec<String> = all.iter().map(|s| (*s).to_owned()).collect();
+        all.push("urn:t:never".to_owned());
+        prop_oneof![
+            4 => Just(Vec::new()),
+            1 => proptest::collection::vec(proptest::sample::select(all), 1..3),
+        ]
+    }
+
+    fn maybe(range: std::ops::Range<i64>) -> impl Strategy<Value = Option<i64>> {
+        prop_oneof![1 => Just(None), 1 => range.prop_map(Some)]
+    }
+
+    fn query_strategy() -> impl Strategy<Value = EventQuery> {
+        let steps = ["shipping", STEPS[1], "urn:epcglobal:cbv:bizstep:packing"];
+        (
+            pick(&TYPES),
+            pick(&["ADD", "OBSERVE", "DELETE"]),
+            pick(&steps),
+            pick(&PLACES),
+            pick(&PLACES),
+            pick(&[IDS[0], IDS[1], IDS[2], IDS[3], IDS[4], "https://id.gs1.org/01/09521234543213"]),
+            pick(&ORGS),
+            maybe(0..12),
+            maybe(0..13),
+            1..6usize,
+        )
+            .prop_map(|(event_types, actions, biz_steps, biz_locations, read_points, match_epc, organisations, ge, lt, limit)| {
+                let event_types = event_types.into_iter().filter(|t| t != "urn:t:never").collect();
+                let actions = actions.into_iter().filter(|t| t != "urn:t:never").collect();
+                EventQuery {
+                    event_types,
+                    actions,
+                    biz_steps,
+                    biz_locations,
+                    read_points,
+                    match_epc,
+                    organisations,
+                    ge_event_time_ms: ge,
+                    lt_event_time_ms: lt,
+                    limit,
+                    page_token: None,
+                }
+            })
+    }
+
+    fn model_matches(e: &IndexedEvent, q: &EventQuery) -> bool {
+        let steps: Vec<String> = q
+            .biz_steps
+            .iter()
+            .map(|s| canon::vocabulary(VocabularyKind::BizStep, s))
+            .collect();
+        let any = |vals: &[String], v: Option<&String>| vals.is_empty() || v.is_some_and(|v| vals.contains(v));
+        let epc_ok = q.match_epc.is_empty()
+            || e.identifiers.iter().any(|(_, id)| {
+                q.match_epc.iter().any(|m| {
+                    m == id || (m == "https://id.gs1.org/01/09521234543213" && id.starts_with("https://id.gs1.org/01/09521234543213/"))
+                })
+            });
+        any(&q.event_types, Some(&e.event_type))
+            && any(&q.actions, e.action.as_ref())
+            && any(&steps, e.biz_step.as_ref())
+            && any(&q.biz_locations, e.biz_location.as_ref())
+            && any(&q.read_points, e.read_point.as_ref())
+            && any(&q.organisations, Some(&e.organisation))
+            && epc_ok
+            && q.ge_event_time_ms.is_none_or(|ge| e.event_time_ms >= ge)
+            && q.lt_event_time_ms.is_none_or(|lt| e.event_time_ms < lt)
+    }
+
+    #[test]
+    fn queries_agree_with_a_naive_model() {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 64,
+            ..ProptestConfig::default()
+        });
+        // Events the model matched over all cases: the property must not
+        // pass by comparing empty results.
+        let matched = std::cell::Cell::new(0usize);
+        let strategy = (
+            proptest::collection::vec(proptest::collection::vec(spec(), 0..6), 1..8),
+            proptest::collection::vec(any::<proptest::sample::Index>(), 0..3),
+            proptest::collection::vec(query_strategy(), 1..8),
+        );
+        let result = runner.run(&strategy, |(blocks, replay, queries)| {
+            let t = TestIndex::new();
+            let mut model: Vec<IndexedEvent> = Vec::new();
+            let mut applied: Vec<Vec<BlockUpdate>> = Vec::new();
+            let mut n = 0;
+            for (h, specs) in blocks.iter().enumerate() {
+                let updates: Vec<BlockUpdate> = specs
+                    .iter()
+                    .map(|s| {
+                        n += 1;
+                        BlockUpdate::Event(build(n, s))
+                    })
+                    .collect();
+                t.index.apply_block(h as u64 + 1, &updates).expect("apply");
+                for u in &updates {
+                    if let BlockUpdate::Event(e) = u {
+                        model.push(e.clone());
+                    }
+                }
+                applied.push(updates);
+                // A crash-and-replay of an earlier height changes nothing.
+                for r in &replay {
+                    let i = r.index(applied.len());
+                    t.index.apply_block(i as u64 + 1, &applied[i]).expect("replay");
+                }
+            }
+            for query in queries {
+                let want: Vec<[u8; 32]> = model
+                    .iter()
+                    .filter(|e| model_matches(e, &query))
+                    .map(|e| e.hash)
+                    .collect();
+                matched.set(matched.get() + want.len());
+                let mut got = Vec::new();
+                let mut token = None;
+                loop {
+                    let page = t
+                        .index
+                        .query(&EventQuery {
+                            page_token: token,
+                            ..query.clone()
+                        })
+                        .expect("query");
+                    got.extend(page.events.iter().map(|e| e.hash));
+                    token = page.next_page_token;
+                    if token.is_none() {
+                        break;
+                    }
+                }
+                prop_assert_eq!(got, want, "query {:?}", query);
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        assert!(matched.get() > 300, "only {} matches compared", matched.get());
+    }
 }
