@@ -144,6 +144,9 @@ pub struct EventMeta {
 }
 
 /// One change a finalized block makes to the index, in block order.
+// Nearly every update is an event: boxing it would cost an allocation each
+// for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockUpdate {
     Event(IndexedEvent),

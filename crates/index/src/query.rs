@@ -469,36 +469,65 @@ mod tests {
         assert_eq!(shipping.event_time_ms, T0 + 2 * 3_600_000);
         assert_eq!(shipping.action.as_deref(), Some("OBSERVE"));
         assert!(shipping.event_id.starts_with("ni:///sha-256;"));
-        assert!(
-            shipping
-                .identifiers
-                .contains(&(Role::Destination, "https://id.gs1.org/414/0012345111112".into()))
-        );
+        assert!(shipping.identifiers.contains(&(
+            Role::Destination,
+            "https://id.gs1.org/414/0012345111112".into()
+        )));
         let transformation = &page.events[3];
         assert_eq!(
             transformation.identifiers,
             vec![
-                (Role::Output, "https://id.gs1.org/01/10614141073464/21/3000".into()),
-                (Role::InputQuantity, "https://id.gs1.org/01/04012345111118/10/4444".into()),
+                (
+                    Role::Output,
+                    "https://id.gs1.org/01/10614141073464/21/3000".into()
+                ),
+                (
+                    Role::InputQuantity,
+                    "https://id.gs1.org/01/04012345111118/10/4444".into()
+                ),
             ]
         );
-        assert!(std::str::from_utf8(&transformation.json)
-            .expect("utf-8")
-            .contains("TransformationEvent"));
+        assert!(
+            std::str::from_utf8(&transformation.json)
+                .expect("utf-8")
+                .contains("TransformationEvent")
+        );
     }
 
     #[test]
     fn each_filter_alone() {
         let t = documented();
-        let bs = |v| positions(&t, EventQuery { biz_steps: s(&[v]), ..q() });
+        let bs = |v| {
+            positions(
+                &t,
+                EventQuery {
+                    biz_steps: s(&[v]),
+                    ..q()
+                },
+            )
+        };
         assert_eq!(bs("shipping"), vec![2]);
         assert_eq!(bs("urn:epcglobal:cbv:bizstep:shipping"), vec![2]);
-        assert_eq!(bs("https://ref.gs1.org/cbv/BizStep-commissioning"), vec![0, 3]);
+        assert_eq!(
+            bs("https://ref.gs1.org/cbv/BizStep-commissioning"),
+            vec![0, 3]
+        );
         assert_eq!(bs("receiving"), Vec::<usize>::new());
 
-        let epc = |v| positions(&t, EventQuery { match_epc: s(&[v]), ..q() });
+        let epc = |v| {
+            positions(
+                &t,
+                EventQuery {
+                    match_epc: s(&[v]),
+                    ..q()
+                },
+            )
+        };
         assert_eq!(epc("urn:epc:id:sgtin:0614141.107346.2017"), vec![0, 1]);
-        assert_eq!(epc("https://example.com/01/10614141073464/21/2017"), vec![0, 1]);
+        assert_eq!(
+            epc("https://example.com/01/10614141073464/21/2017"),
+            vec![0, 1]
+        );
         assert_eq!(epc("urn:epc:id:sscc:0614141.1234567890"), vec![1, 2]);
         assert_eq!(epc("urn:epc:class:lgtin:4012345.011111.4444"), vec![3]);
         // A GTIN class finds its instances (and lots).
@@ -507,23 +536,63 @@ mod tests {
         // Any role: a destination.
         assert_eq!(epc("urn:epc:id:sgln:0012345.11111.0"), vec![2]);
 
-        let loc = |v| positions(&t, EventQuery { biz_locations: s(&[v]), ..q() });
+        let loc = |v| {
+            positions(
+                &t,
+                EventQuery {
+                    biz_locations: s(&[v]),
+                    ..q()
+                },
+            )
+        };
         assert_eq!(loc("urn:epc:id:sgln:0614141.00888.0"), vec![0, 1]);
-        let rp = |v| positions(&t, EventQuery { read_points: s(&[v]), ..q() });
+        let rp = |v| {
+            positions(
+                &t,
+                EventQuery {
+                    read_points: s(&[v]),
+                    ..q()
+                },
+            )
+        };
         assert_eq!(rp("urn:epc:id:sgln:0614141.00888.0"), vec![2]);
         assert_eq!(rp("urn:epc:id:sgln:0614141.00777.0"), vec![0]);
 
-        let ty = |v| positions(&t, EventQuery { event_types: s(&[v]), ..q() });
+        let ty = |v| {
+            positions(
+                &t,
+                EventQuery {
+                    event_types: s(&[v]),
+                    ..q()
+                },
+            )
+        };
         assert_eq!(ty("ObjectEvent"), vec![0, 2]);
         assert_eq!(ty("TransformationEvent"), vec![3]);
         assert_eq!(ty("AssociationEvent"), Vec::<usize>::new());
 
-        let act = |v| positions(&t, EventQuery { actions: s(&[v]), ..q() });
+        let act = |v| {
+            positions(
+                &t,
+                EventQuery {
+                    actions: s(&[v]),
+                    ..q()
+                },
+            )
+        };
         assert_eq!(act("ADD"), vec![0, 1]);
         assert_eq!(act("OBSERVE"), vec![2]);
         assert_eq!(act("DELETE"), Vec::<usize>::new());
 
-        let org = |v| positions(&t, EventQuery { organisations: s(&[v]), ..q() });
+        let org = |v| {
+            positions(
+                &t,
+                EventQuery {
+                    organisations: s(&[v]),
+                    ..q()
+                },
+            )
+        };
         assert_eq!(org("org:maker"), vec![0, 1]);
         assert_eq!(org("org:carrier"), vec![2, 3]);
         assert_eq!(org("org:nobody"), Vec::<usize>::new());
@@ -566,7 +635,10 @@ mod tests {
         let got = positions(
             &t,
             EventQuery {
-                match_epc: s(&["urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sscc:0614141.1234567890"]),
+                match_epc: s(&[
+                    "urn:epc:id:sgtin:0614141.107346.2017",
+                    "urn:epc:id:sscc:0614141.1234567890",
+                ]),
                 actions: s(&["ADD"]),
                 organisations: s(&["org:maker"]),
                 ge_event_time_ms: Some(T0 + 1),
@@ -589,21 +661,36 @@ mod tests {
     fn bad_queries_are_typed_errors() {
         let t = documented();
         let err = |q: EventQuery| t.index.query(&q).err();
-        assert!(matches!(err(EventQuery { limit: 0, ..q() }), Some(IndexError::InvalidQuery(_))));
         assert!(matches!(
-            err(EventQuery { limit: MAX_LIMIT + 1, ..q() }),
+            err(EventQuery { limit: 0, ..q() }),
             Some(IndexError::InvalidQuery(_))
         ));
         assert!(matches!(
-            err(EventQuery { event_types: s(&["PartyEvent"]), ..q() }),
+            err(EventQuery {
+                limit: MAX_LIMIT + 1,
+                ..q()
+            }),
             Some(IndexError::InvalidQuery(_))
         ));
         assert!(matches!(
-            err(EventQuery { actions: s(&["add"]), ..q() }),
+            err(EventQuery {
+                event_types: s(&["PartyEvent"]),
+                ..q()
+            }),
             Some(IndexError::InvalidQuery(_))
         ));
         assert!(matches!(
-            err(EventQuery { page_token: Some("12".into()), ..q() }),
+            err(EventQuery {
+                actions: s(&["add"]),
+                ..q()
+            }),
+            Some(IndexError::InvalidQuery(_))
+        ));
+        assert!(matches!(
+            err(EventQuery {
+                page_token: Some("12".into()),
+                ..q()
+            }),
             Some(IndexError::InvalidPageToken)
         ));
     }
@@ -616,7 +703,15 @@ mod tests {
             let mut updates = Vec::new();
             for i in 0..7 {
                 n += 1;
-                let mut e = observe(n, (n % 9) as i64, &[if i % 2 == 0 { "urn:t:even" } else { "urn:t:odd" }]);
+                let mut e = observe(
+                    n,
+                    (n % 9) as i64,
+                    &[if i % 2 == 0 {
+                        "urn:t:even"
+                    } else {
+                        "urn:t:odd"
+                    }],
+                );
                 e.height = block;
                 updates.push(BlockUpdate::Event(e));
             }
@@ -624,13 +719,27 @@ mod tests {
         }
         for query in [
             q(),
-            EventQuery { match_epc: s(&["urn:t:even"]), ..q() },
-            EventQuery { ge_event_time_ms: Some(3), lt_event_time_ms: Some(5), ..q() },
-            EventQuery { ge_event_time_ms: Some(3), match_epc: s(&["urn:t:odd"]), ..q() },
+            EventQuery {
+                match_epc: s(&["urn:t:even"]),
+                ..q()
+            },
+            EventQuery {
+                ge_event_time_ms: Some(3),
+                lt_event_time_ms: Some(5),
+                ..q()
+            },
+            EventQuery {
+                ge_event_time_ms: Some(3),
+                match_epc: s(&["urn:t:odd"]),
+                ..q()
+            },
         ] {
             let full = t
                 .index
-                .query(&EventQuery { limit: MAX_LIMIT, ..query.clone() })
+                .query(&EventQuery {
+                    limit: MAX_LIMIT,
+                    ..query.clone()
+                })
                 .expect("full");
             assert!(full.next_page_token.is_none());
             for limit in [1, 2, 3, 7, 100] {
@@ -639,7 +748,11 @@ mod tests {
                 loop {
                     let page = t
                         .index
-                        .query(&EventQuery { limit, page_token: token, ..query.clone() })
+                        .query(&EventQuery {
+                            limit,
+                            page_token: token,
+                            ..query.clone()
+                        })
                         .expect("page");
                     assert!(page.events.len() <= limit);
                     got.extend(page.events.iter().map(|e| e.hash));
@@ -680,7 +793,16 @@ mod tests {
     ];
     const ORGS: [&str; 2] = ["org:a", "org:b"];
 
-    type Spec = (usize, usize, Option<usize>, Option<usize>, Option<usize>, usize, i64, Vec<(usize, usize)>);
+    type Spec = (
+        usize,
+        usize,
+        Option<usize>,
+        Option<usize>,
+        Option<usize>,
+        usize,
+        i64,
+        Vec<(usize, usize)>,
+    );
 
     fn spec() -> impl Strategy<Value = Spec> {
         (
@@ -732,16 +854,21 @@ mod tests {
             pick(&steps),
             pick(&PLACES),
             pick(&PLACES),
-            pick(&[IDS[0], IDS[1], IDS[2], IDS[3], IDS[4], "https://id.gs1.org/01/09521234543213"]),
+            pick(&[
+                IDS[0],
+                IDS[1],
+                IDS[2],
+                IDS[3],
+                IDS[4],
+                "https://id.gs1.org/01/09521234543213",
+            ]),
             pick(&ORGS),
             maybe(0..12),
             maybe(0..13),
             1..6usize,
         )
-            .prop_map(|(event_types, actions, biz_steps, biz_locations, read_points, match_epc, organisations, ge, lt, limit)| {
-                let event_types = event_types.into_iter().filter(|t| t != "urn:t:never").collect();
-                let actions = actions.into_iter().filter(|t| t != "urn:t:never").collect();
-                EventQuery {
+            .prop_map(
+                |(
                     event_types,
                     actions,
                     biz_steps,
@@ -749,12 +876,30 @@ mod tests {
                     read_points,
                     match_epc,
                     organisations,
-                    ge_event_time_ms: ge,
-                    lt_event_time_ms: lt,
+                    ge,
+                    lt,
                     limit,
-                    page_token: None,
-                }
-            })
+                )| {
+                    let event_types = event_types
+                        .into_iter()
+                        .filter(|t| t != "urn:t:never")
+                        .collect();
+                    let actions = actions.into_iter().filter(|t| t != "urn:t:never").collect();
+                    EventQuery {
+                        event_types,
+                        actions,
+                        biz_steps,
+                        biz_locations,
+                        read_points,
+                        match_epc,
+                        organisations,
+                        ge_event_time_ms: ge,
+                        lt_event_time_ms: lt,
+                        limit,
+                        page_token: None,
+                    }
+                },
+            )
     }
 
     fn model_matches(e: &IndexedEvent, q: &EventQuery) -> bool {
@@ -763,11 +908,15 @@ mod tests {
             .iter()
             .map(|s| canon::vocabulary(VocabularyKind::BizStep, s))
             .collect();
-        let any = |vals: &[String], v: Option<&String>| vals.is_empty() || v.is_some_and(|v| vals.contains(v));
+        let any = |vals: &[String], v: Option<&String>| {
+            vals.is_empty() || v.is_some_and(|v| vals.contains(v))
+        };
         let epc_ok = q.match_epc.is_empty()
             || e.identifiers.iter().any(|(_, id)| {
                 q.match_epc.iter().any(|m| {
-                    m == id || (m == "https://id.gs1.org/01/09521234543213" && id.starts_with("https://id.gs1.org/01/09521234543213/"))
+                    m == id
+                        || (m == "https://id.gs1.org/01/09521234543213"
+                            && id.starts_with("https://id.gs1.org/01/09521234543213/"))
                 })
             });
         any(&q.event_types, Some(&e.event_type))
@@ -818,7 +967,9 @@ mod tests {
                 // A crash-and-replay of an earlier height changes nothing.
                 for r in &replay {
                     let i = r.index(applied.len());
-                    t.index.apply_block(i as u64 + 1, &applied[i]).expect("replay");
+                    t.index
+                        .apply_block(i as u64 + 1, &applied[i])
+                        .expect("replay");
                 }
             }
             for query in queries {
@@ -851,6 +1002,10 @@ mod tests {
         if let Err(e) = result {
             panic!("{e}");
         }
-        assert!(matched.get() > 300, "only {} matches compared", matched.get());
+        assert!(
+            matched.get() > 300,
+            "only {} matches compared",
+            matched.get()
+        );
     }
 }
