@@ -4,6 +4,7 @@
 //! was wrong and where. The OpenAPI document is served at
 //! `/v1/openapi.json` (source: `crates/api/openapi.json`).
 
+mod domain;
 mod problem;
 mod routes;
 pub mod views;
@@ -60,6 +61,13 @@ pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> R
             axum::routing::post(routes::submit_transaction::<E>),
         )
         .route("/v1/transactions/{id}", get(routes::transaction::<E>))
+        .route("/v1/capture", axum::routing::post(domain::capture::<E>))
+        .route("/v1/capture/{id}", get(domain::capture_status::<E>))
+        .route("/v1/organisations", get(domain::organisations::<E>))
+        .route("/v1/organisations/{id}", get(domain::organisation::<E>))
+        .route("/v1/agents/{key}", get(domain::agent::<E>))
+        .route("/v1/proposals/{id}", get(domain::proposal::<E>))
+        .route("/v1/items/{*id}", get(domain::item::<E>))
         .route("/v1/accounts/{account}", get(routes::account::<E>))
         .route("/v1/notes/{hash}", get(routes::note::<E>))
         .route("/v1/blocks/latest", get(routes::latest_block::<E>))

@@ -139,7 +139,7 @@ fn transaction_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>> {
     })
 }
 
-fn submit_problem(err: SubmitError) -> Problem {
+pub(crate) fn submit_problem(err: SubmitError) -> Problem {
     match err {
         SubmitError::BadSignature => Problem::new(
             StatusCode::BAD_REQUEST,

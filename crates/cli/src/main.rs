@@ -2,6 +2,7 @@
 //! network, submit and query.
 
 mod bench;
+mod domain_cmd;
 mod home;
 mod localnet;
 mod logging;
@@ -41,6 +42,10 @@ enum Command {
         /// Where to write the key; must not exist.
         #[arg(long)]
         out: PathBuf,
+        /// Make an X25519 encryption key (for confidential records) instead
+        /// of an ed25519 signing key.
+        #[arg(long)]
+        encryption: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -132,6 +137,48 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Capture an EPCIS 2.0 document (JSON-LD) signed by an agent key.
+    ///
+    /// Waits for finality, then prints each event's canonical hash and the
+    /// block. The document is all-or-nothing.
+    Capture {
+        #[arg(long)]
+        api: String,
+        /// The agent's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The EPCIS document (or single event) to capture.
+        document: PathBuf,
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Member organisations: list, propose, remove, approve.
+    #[command(subcommand)]
+    Org(domain_cmd::OrgCommand),
+    /// Agents of your organisation.
+    #[command(subcommand)]
+    Agent(domain_cmd::AgentCommand),
+    /// Roles of your organisation's agents.
+    #[command(subcommand)]
+    Role(domain_cmd::RoleCommand),
+    /// Recall an item, batch or class (brand owner or regulator, role recall:issue).
+    Recall {
+        #[arg(long)]
+        api: String,
+        #[arg(long)]
+        key: PathBuf,
+        /// EPC URN or GS1 Digital Link URI of the item, lot or class.
+        #[arg(long)]
+        target: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a node's view of the chain.
     Status {
         #[arg(long)]
@@ -162,7 +209,11 @@ fn dispatch(command: Command) -> Result<()> {
             api_base_port: 8100,
             json: false,
         }),
-        Command::Keygen { out, json } => submit::keygen(&out, json),
+        Command::Keygen {
+            out,
+            encryption,
+            json,
+        } => submit::keygen(&out, encryption, json),
         Command::Genesis {
             validators,
             full_nodes,
@@ -222,6 +273,24 @@ fn dispatch(command: Command) -> Result<()> {
             json,
         } => submit::register(&api, &key, &name, timeout, json),
         Command::Status { api, json } => submit::status(&api, json),
+        Command::Capture {
+            api,
+            key,
+            document,
+            timeout,
+            json,
+        } => domain_cmd::capture(&api, &key, &document, timeout, json),
+        Command::Org(command) => domain_cmd::org(command),
+        Command::Agent(command) => domain_cmd::agent(command),
+        Command::Role(command) => domain_cmd::role(command),
+        Command::Recall {
+            api,
+            key,
+            target,
+            reason,
+            timeout,
+            json,
+        } => domain_cmd::recall(&api, &key, &target, &reason, timeout, json),
         Command::Bench(command) => bench::run(command),
     }
 }

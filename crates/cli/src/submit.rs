@@ -8,16 +8,22 @@ use tracechain_client::{Client, TxStatus};
 use tracechain_crypto::{generate, read_key_file, write_key_file};
 use tracechain_types::{Digest, Payload, to_hex};
 
-fn runtime() -> Result<::tokio::runtime::Runtime> {
+pub fn runtime() -> Result<::tokio::runtime::Runtime> {
     Ok(::tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
 
-pub fn keygen(out: &Path, json: bool) -> Result<()> {
-    let key = generate();
-    write_key_file(out, &key)?;
-    let public_key = to_hex(key.public_key());
+pub fn keygen(out: &Path, encryption: bool, json: bool) -> Result<()> {
+    let public_key = if encryption {
+        let key = tracechain_crypto::generate_encryption_key();
+        tracechain_crypto::write_encryption_key_file(out, &key)?;
+        hex::encode(key.public)
+    } else {
+        let key = generate();
+        write_key_file(out, &key)?;
+        to_hex(key.public_key())
+    };
     if json {
         println!(
             "{}",
@@ -96,7 +102,7 @@ pub fn register(api: &str, key: &Path, name: &str, timeout: u64, json: bool) -> 
     print_final(&status, json, &[("name", name.to_string())])
 }
 
-fn submit_and_wait(
+pub fn submit_and_wait(
     api: &str,
     key: &tracechain_types::PrivateKey,
     payload: Payload,
@@ -111,7 +117,7 @@ fn submit_and_wait(
     })
 }
 
-fn print_final(status: &TxStatus, json: bool, extra: &[(&str, String)]) -> Result<()> {
+pub fn print_final(status: &TxStatus, json: bool, extra: &[(&str, String)]) -> Result<()> {
     if json {
         let mut value = serde_json::to_value(StatusJson::from(status))?;
         for (k, v) in extra {

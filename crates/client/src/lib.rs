@@ -197,6 +197,54 @@ impl Client {
         Ok(tx)
     }
 
+    /// Signs an EPCIS document as a capture by `key` (the agent) and posts
+    /// it to `/v1/capture` with the signature headers. Returns the capture
+    /// id and the node's answer (each event's id and hash).
+    pub async fn capture(
+        &self,
+        key: &PrivateKey,
+        document: Vec<u8>,
+    ) -> Result<(Digest, serde_json::Value), ClientError> {
+        let chain_id = self.status().await?.chain_id;
+        let nonce = self.account(&to_hex(key.public_key())).await?.next_nonce;
+        let unsigned = UnsignedTransaction {
+            chain_id,
+            sender: key.public_key(),
+            nonce,
+            payload: Payload::Capture {
+                document: document.clone(),
+            },
+        };
+        let tx = unsigned.sign(key);
+        let url = format!("{}/v1/capture", self.base);
+        let response = self
+            .http
+            .post(&url)
+            .header("content-type", "application/ld+json")
+            .header("tracechain-signer", to_hex(key.public_key()))
+            .header("tracechain-nonce", nonce.to_string())
+            .header("tracechain-signature", to_hex(tx.signature()))
+            .body(document)
+            .send()
+            .await
+            .map_err(|source| ClientError::Http {
+                url: url.clone(),
+                source,
+            })?;
+        let answer: serde_json::Value = decode(url, response).await?;
+        Ok((tx.id(), answer))
+    }
+
+    /// `/v1/capture/{id}`.
+    pub async fn capture_status(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/capture/{id}")).await
+    }
+
+    /// Any JSON resource of the API (`path` starts with `/`).
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(path).await
+    }
+
     /// Polls until the transaction is in a finalized block.
     pub async fn wait_final(
         &self,

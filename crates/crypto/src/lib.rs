@@ -39,16 +39,20 @@ pub fn generate() -> PrivateKey {
 
 /// Writes `key` to a new file at `path` with mode 0600.
 pub fn write_key_file(path: &Path, key: &PrivateKey) -> Result<(), KeyFileError> {
-    let display = path.display().to_string();
-    if path.exists() {
-        return Err(KeyFileError::Exists { path: display });
-    }
     let json = KeyFileJson {
         kind: "ed25519".into(),
         public_key: to_hex(key.public_key()),
         private_key: to_hex(key.encode()),
     };
-    let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+    write_private(path, &json)
+}
+
+fn write_private(path: &Path, json: &KeyFileJson) -> Result<(), KeyFileError> {
+    let display = path.display().to_string();
+    if path.exists() {
+        return Err(KeyFileError::Exists { path: display });
+    }
+    let text = serde_json::to_string_pretty(json).unwrap_or_default() + "\n";
     let io = |source| KeyFileError::Io {
         path: display.clone(),
         source,
@@ -65,19 +69,26 @@ pub fn write_key_file(path: &Path, key: &PrivateKey) -> Result<(), KeyFileError>
     file.sync_all().map_err(io)
 }
 
-/// Reads a key file and checks that its public key matches its private key.
-pub fn read_key_file(path: &Path) -> Result<PrivateKey, KeyFileError> {
+fn read_json(path: &Path) -> Result<KeyFileJson, KeyFileError> {
     let display = path.display().to_string();
     let text = fs::read_to_string(path).map_err(|source| KeyFileError::Io {
         path: display.clone(),
         source,
     })?;
+    serde_json::from_str(&text).map_err(|e| KeyFileError::Invalid {
+        path: display,
+        reason: format!("not key JSON ({e})"),
+    })
+}
+
+/// Reads a key file and checks that its public key matches its private key.
+pub fn read_key_file(path: &Path) -> Result<PrivateKey, KeyFileError> {
+    let display = path.display().to_string();
     let invalid = |reason: &str| KeyFileError::Invalid {
         path: display.clone(),
         reason: reason.to_string(),
     };
-    let json: KeyFileJson =
-        serde_json::from_str(&text).map_err(|e| invalid(&format!("not key JSON ({e})")))?;
+    let json = read_json(path)?;
     if json.kind != "ed25519" {
         return Err(invalid("type must be \"ed25519\""));
     }
@@ -88,6 +99,57 @@ pub fn read_key_file(path: &Path) -> Result<PrivateKey, KeyFileError> {
         return Err(invalid("public_key does not belong to private_key"));
     }
     Ok(key)
+}
+
+/// An X25519 key pair for confidential records (HPKE): the organisation
+/// publishes the public half on chain; the private half stays in a 0600
+/// file next to its node.
+pub struct EncryptionKey {
+    pub secret: [u8; 32],
+    pub public: [u8; 32],
+}
+
+/// A fresh X25519 key pair from the operating system's randomness.
+pub fn generate_encryption_key() -> EncryptionKey {
+    use rand_core::Rng;
+    let mut secret = [0u8; 32];
+    commonware_utils::sys_rng().fill_bytes(&mut secret);
+    let public =
+        x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(secret)).to_bytes();
+    EncryptionKey { secret, public }
+}
+
+/// Writes an X25519 key pair to a new 0600 file.
+pub fn write_encryption_key_file(path: &Path, key: &EncryptionKey) -> Result<(), KeyFileError> {
+    let json = KeyFileJson {
+        kind: "x25519".into(),
+        public_key: hex::encode(key.public),
+        private_key: hex::encode(key.secret),
+    };
+    write_private(path, &json)
+}
+
+/// Reads an X25519 key pair and checks its halves belong together.
+pub fn read_encryption_key_file(path: &Path) -> Result<EncryptionKey, KeyFileError> {
+    let display = path.display().to_string();
+    let invalid = |reason: &str| KeyFileError::Invalid {
+        path: display.clone(),
+        reason: reason.to_string(),
+    };
+    let json = read_json(path)?;
+    if json.kind != "x25519" {
+        return Err(invalid("type must be \"x25519\""));
+    }
+    let secret: [u8; 32] = hex::decode(json.private_key.trim())
+        .ok()
+        .and_then(|raw| raw.try_into().ok())
+        .ok_or_else(|| invalid("private_key is not 32 bytes of hex"))?;
+    let public =
+        x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(secret)).to_bytes();
+    if hex::encode(public) != json.public_key.trim().to_lowercase() {
+        return Err(invalid("public_key does not belong to private_key"));
+    }
+    Ok(EncryptionKey { secret, public })
 }
 
 /// The public key of a key file, for display.
@@ -133,6 +195,20 @@ mod tests {
             read_key_file(&path),
             Err(KeyFileError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn encryption_key_roundtrip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("enc.json");
+        let key = generate_encryption_key();
+        write_encryption_key_file(&path, &key).unwrap();
+        let read = read_encryption_key_file(&path).unwrap();
+        assert_eq!(read.public, key.public);
+        assert!(
+            read_key_file(&path).is_err(),
+            "an x25519 file is not a signing key"
+        );
     }
 
     #[test]

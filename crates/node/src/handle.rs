@@ -142,6 +142,22 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         })
     }
 
+    /// A transaction by id: pending in the mempool, or from the finalized
+    /// block its receipt names.
+    pub async fn find_transaction(
+        &self,
+        id: &Digest,
+    ) -> Result<Option<(Transaction, Option<Receipt>)>, records::RecordError> {
+        if let Some(receipt) = records::receipt(&self.reader, id).await? {
+            let tx = self
+                .block(receipt.height)
+                .await
+                .and_then(|block| block.txs.get(receipt.index as usize).cloned());
+            return Ok(tx.map(|tx| (tx, Some(receipt))));
+        }
+        Ok(self.mempool.get(id).map(|tx| (tx, None)))
+    }
+
     /// The highest finalized height this node knows of (it may still be
     /// applying the blocks up to it).
     pub async fn finalized_tip(&self) -> Option<u64> {

@@ -138,6 +138,17 @@ impl Mempool {
         self.lock().by_id.contains_key(id)
     }
 
+    /// A pending transaction by id.
+    pub fn get(&self, id: &Digest) -> Option<Transaction> {
+        let inner = self.lock();
+        let (sender, nonce) = inner.by_id.get(id)?;
+        inner
+            .by_sender
+            .get(sender)
+            .and_then(|queue| queue.get(nonce))
+            .map(|entry| entry.tx.clone())
+    }
+
     /// True when `tx` (same id and signature) was verified on its way in.
     pub fn is_verified(&self, tx: &Transaction) -> bool {
         let inner = self.lock();

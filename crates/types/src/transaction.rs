@@ -331,6 +331,17 @@ impl Transaction {
         Self::decode(commonware_codec::Copying(bytes))
     }
 
+    /// Pairs signed content with a signature received separately (e.g. in
+    /// HTTP headers); verify it before trusting it.
+    pub fn from_parts(body: UnsignedTransaction, signature: Signature) -> Self {
+        let id = body.id();
+        Self {
+            body,
+            signature,
+            id,
+        }
+    }
+
     /// Replaces the signature (tests of rejection paths need a forged one).
     pub fn with_signature(mut self, signature: Signature) -> Self {
         self.signature = signature;
