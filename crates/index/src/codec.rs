@@ -91,6 +91,53 @@ impl ActionCode {
     }
 }
 
+// ---- interned names ---------------------------------------------------------
+
+/// Prefixes most interned strings start with (canonical Digital Links, CBV
+/// web URIs), stored as one control character. Never reorder: the code is
+/// the index in this list plus one.
+const NAME_PREFIXES: [&str; 2] = ["https://id.gs1.org/", "https://ref.gs1.org/cbv/"];
+const NAME_ESCAPE: char = '\u{0}';
+
+/// The stored form of an interned string: a known prefix becomes one
+/// control character; a string that itself starts with such a character
+/// (never a URI, but organisation ids are free text) is escaped.
+pub(crate) fn encode_name(s: &str) -> String {
+    for (i, prefix) in NAME_PREFIXES.iter().enumerate() {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            let mut out = String::with_capacity(rest.len() + 1);
+            out.push(char::from(i as u8 + 1));
+            out.push_str(rest);
+            return out;
+        }
+    }
+    if s.starts_with(|c: char| c <= '\u{8}') {
+        let mut out = String::with_capacity(s.len() + 1);
+        out.push(NAME_ESCAPE);
+        out.push_str(s);
+        return out;
+    }
+    s.to_owned()
+}
+
+pub(crate) fn decode_name(stored: &str) -> String {
+    let mut chars = stored.chars();
+    match chars.next() {
+        Some(NAME_ESCAPE) => chars.as_str().to_owned(),
+        Some(c) if c <= '\u{8}' => {
+            let prefix = NAME_PREFIXES
+                .get(usize::from(c as u8) - 1)
+                .copied()
+                .unwrap_or("");
+            let mut out = String::with_capacity(prefix.len() + stored.len());
+            out.push_str(prefix);
+            out.push_str(chars.as_str());
+            out
+        }
+        _ => stored.to_owned(),
+    }
+}
+
 // ---- varints -------------------------------------------------------------
 
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -429,6 +476,22 @@ mod tests {
         for n in 0..bytes.len() {
             assert!(EventRecord::decode(&bytes[..n]).is_err());
         }
+    }
+
+    #[test]
+    fn names_round_trip_and_shrink() {
+        for s in [
+            "https://id.gs1.org/01/09521234543213/21/1",
+            "https://ref.gs1.org/cbv/BizStep-shipping",
+            "urn:t:x",
+            "",
+            "\u{0}odd",
+            "\u{2}odd",
+            "https://id.gs1.org",
+        ] {
+            assert_eq!(decode_name(&encode_name(s)), s);
+        }
+        assert_eq!(encode_name("https://id.gs1.org/01/1").len(), 5);
     }
 
     #[test]

@@ -214,16 +214,33 @@ impl Index {
         Ok(out)
     }
 
-    /// Bytes of the index file in use (for metrics and the benchmark).
-    pub fn stored_bytes(&self) -> Result<u64, IndexError> {
+    /// Give the file's free pages back (after a rebuild, or to shrink a
+    /// long-running index). Needs exclusive access: no reads in flight.
+    pub fn compact(&mut self) -> Result<(), IndexError> {
+        while self.db.compact().map_err(redb::Error::from)? {}
+        Ok(())
+    }
+
+    /// Bytes in use per table (stored, metadata and fragmented), by table
+    /// name: for metrics and the benchmark.
+    pub fn table_sizes(&self) -> Result<Vec<(String, u64)>, IndexError> {
         let txn = self.db.begin_read()?;
-        let mut total = 0;
+        let mut out = Vec::new();
         for handle in txn.list_tables()? {
+            let name = redb::TableHandle::name(&handle).to_owned();
             let table = txn.open_untyped_table(handle)?;
             let stats = redb::ReadableTableMetadata::stats(&table)?;
-            total += stats.stored_bytes() + stats.metadata_bytes() + stats.fragmented_bytes();
+            out.push((
+                name,
+                stats.stored_bytes() + stats.metadata_bytes() + stats.fragmented_bytes(),
+            ));
         }
-        Ok(total)
+        Ok(out)
+    }
+
+    /// Bytes of the index file in use (all tables).
+    pub fn stored_bytes(&self) -> Result<u64, IndexError> {
+        Ok(self.table_sizes()?.iter().map(|(_, b)| b).sum())
     }
 }
 

@@ -23,6 +23,7 @@ pub(crate) const META_NEXT_RECALL: &str = "next_recall";
 
 /// Interned strings (identifiers, vocabulary URIs, organisations,
 /// transformation ids) → id, and back. Ids start at 1; 0 means "absent".
+/// Stored prefix-compressed (`codec::encode_name`).
 pub(crate) const STRINGS: TableDefinition<&str, u64> = TableDefinition::new("strings");
 pub(crate) const STRING_BY_ID: TableDefinition<u64, &str> = TableDefinition::new("string_by_id");
 

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
 use tracechain_epcis::hash_id_from_digest;
 
-use crate::codec::{EventRecord, Posting, RecallRecord};
+use crate::codec::{EventRecord, Posting, RecallRecord, decode_name, encode_name};
 use crate::error::{IndexError, corrupt};
 use crate::model::{IndexedEvent, StoredEvent};
 use crate::schema::*;
@@ -69,19 +69,23 @@ impl Snapshot {
 
     /// The id of an interned string, if the index has ever seen it.
     pub(crate) fn id_of(&self, s: &str) -> Result<Option<u64>, IndexError> {
-        Ok(self.strings.get(s)?.map(|v| v.value()))
+        Ok(self
+            .strings
+            .get(encode_name(s).as_str())?
+            .map(|v| v.value()))
     }
 
     pub(crate) fn name(&self, id: u64) -> Result<Rc<str>, IndexError> {
         if let Some(n) = self.names.borrow().get(&id) {
             return Ok(n.clone());
         }
-        let name: Rc<str> = self
-            .string_by_id
-            .get(id)?
-            .ok_or_else(|| corrupt(format!("string {id} missing")))?
-            .value()
-            .into();
+        let name: Rc<str> = decode_name(
+            self.string_by_id
+                .get(id)?
+                .ok_or_else(|| corrupt(format!("string {id} missing")))?
+                .value(),
+        )
+        .into();
         self.names.borrow_mut().insert(id, name.clone());
         Ok(name)
     }

@@ -6,7 +6,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use tracechain_epcis::hash_id_from_digest;
 
 use crate::canon;
-use crate::codec::{ActionCode, EventRecord, Kind, Posting, RecallRecord};
+use crate::codec::{ActionCode, EventRecord, Kind, Posting, RecallRecord, encode_name};
 use crate::error::{IndexError, corrupt, hex};
 use crate::model::{BlockUpdate, CHILD_ROLES, IndexedEvent, RoleSet};
 use crate::schema::*;
@@ -97,13 +97,14 @@ impl<'t> BlockWriter<'t> {
 
     /// The id of `s`, allocating one the first time it is seen.
     fn intern(&mut self, s: &str) -> Result<u64, IndexError> {
-        if let Some(id) = self.strings.get(s)? {
+        let stored = encode_name(s);
+        if let Some(id) = self.strings.get(stored.as_str())? {
             return Ok(id.value());
         }
         let id = self.next_string;
         self.next_string += 1;
-        self.strings.insert(s, id)?;
-        self.string_by_id.insert(id, s)?;
+        self.strings.insert(stored.as_str(), id)?;
+        self.string_by_id.insert(id, stored.as_str())?;
         Ok(id)
     }
 
