@@ -11,7 +11,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 use tracechain_epcis::{Event, Identifier, event_hash_id};
-use tracechain_executor::capture::{effective_custodian, parse_document};
+use tracechain_executor::capture::{outermost, parse_document};
 use tracechain_state::{domain, records::RecordError, store::StorageContext};
 use tracechain_types::{
     Outcome, Payload, Signature, Transaction, UnsignedTransaction, digest_from_hex,
@@ -347,7 +347,9 @@ pub async fn item_json<E: StorageContext + rand_core::CryptoRng>(
     else {
         return Ok(None);
     };
-    let holder = effective_custodian(reader, &item).await.map_err(internal)?;
+    // Inside a container, the item is wherever and with whomever the
+    // outermost container is.
+    let container = outermost(reader, &item).await.map_err(internal)?;
     let recall = domain::recall(reader, id.canonical())
         .await
         .map_err(internal)?;
@@ -356,9 +358,9 @@ pub async fn item_json<E: StorageContext + rand_core::CryptoRng>(
         "kind": format!("{:?}", id.kind()),
         "created_by": item.created_by,
         "created_event": hex::encode(item.created_event),
-        "custodian": holder,
+        "custodian": container.custodian,
         "owner": item.owner,
-        "location": item.location,
+        "location": container.location.clone().or(item.location.clone()),
         "read_point": item.read_point,
         "disposition": item.disposition,
         "parent": item.parent,

@@ -95,6 +95,8 @@ pub struct GenesisOptions {
     pub host: IpAddr,
     pub p2p_base_port: u16,
     pub api_base_port: u16,
+    /// Founding member organisations.
+    pub organisations: Vec<tracechain_types::genesis::GenesisOrganisation>,
 }
 
 /// A generated chain: the genesis and every node's home directory.
@@ -155,7 +157,7 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
             .unwrap_or_default(),
         validators: nodes[..options.validators].iter().map(entry).collect(),
         full_nodes: nodes[options.validators..].iter().map(entry).collect(),
-        organisations: Vec::new(),
+        organisations: options.organisations.clone(),
     };
     genesis.validate()?;
     let genesis_json = serde_json::to_string_pretty(&genesis)? + "\n";
@@ -206,6 +208,7 @@ mod tests {
                 host: "127.0.0.1".parse().unwrap(),
                 p2p_base_port: 17000,
                 api_base_port: 18000,
+                organisations: Vec::new(),
             },
         )
         .unwrap();

@@ -21,6 +21,8 @@ pub struct LocalnetOptions {
     pub p2p_base_port: u16,
     pub api_base_port: u16,
     pub json: bool,
+    /// Found the demo organisations and load the demo supply chain.
+    pub demo: bool,
 }
 
 /// A running node process.
@@ -47,6 +49,10 @@ pub fn run(options: &LocalnetOptions) -> Result<()> {
         .build()?;
     let ready = runtime.block_on(wait_ready(&nodes, Duration::from_secs(90)));
     report(options, &nodes, ready.is_ok());
+    let ready = match ready {
+        Ok(()) if options.demo => runtime.block_on(load_demo(&options.dir, &nodes)),
+        other => other,
+    };
     if let Err(err) = ready {
         stop_all(&mut nodes);
         return Err(err);
@@ -59,6 +65,14 @@ pub fn run(options: &LocalnetOptions) -> Result<()> {
     let outcome = runtime.block_on(wait_for_exit(&mut nodes));
     stop_all(&mut nodes);
     outcome
+}
+
+async fn load_demo(dir: &Path, nodes: &[NodeProcess]) -> Result<()> {
+    let api = format!("http://{}", nodes[0].api);
+    eprintln!("Loading the demo supply chain…");
+    crate::demo::load(&Client::new(&api), dir).await?;
+    println!("{}", crate::demo::guide(&api));
+    Ok(())
 }
 
 /// Homes of an existing network in `dir`, or of a freshly generated one.
@@ -75,6 +89,11 @@ fn prepare(options: &LocalnetOptions) -> Result<Vec<PathBuf>> {
         eprintln!("Reusing the network in {}", options.dir.display());
         return Ok(homes);
     }
+    let organisations = if options.demo {
+        crate::demo::founding_members(&options.dir)?
+    } else {
+        Vec::new()
+    };
     let generated = generate_chain(
         &options.dir,
         &GenesisOptions {
@@ -84,6 +103,7 @@ fn prepare(options: &LocalnetOptions) -> Result<Vec<PathBuf>> {
             host: "127.0.0.1".parse()?,
             p2p_base_port: options.p2p_base_port,
             api_base_port: options.api_base_port,
+            organisations,
         },
     )?;
     Ok(generated.homes)

@@ -1,7 +1,10 @@
 //! `tracechain`: run a node, create keys and genesis, start a local
 //! network, submit and query.
 
+#![recursion_limit = "256"]
+
 mod bench;
+mod demo;
 mod domain_cmd;
 mod home;
 mod localnet;
@@ -28,7 +31,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the embedded default: a 4-validator local network in ./.tracechain/localnet.
+    /// Start the embedded default: a 4-validator local network in
+    /// ./.tracechain/localnet with a demo supply chain loaded.
     ///
     /// Reuses the network if it already exists there (its chain continues).
     /// Stops on Ctrl-C.
@@ -36,6 +40,10 @@ enum Command {
         /// Where the network lives.
         #[arg(long, default_value = ".tracechain/localnet")]
         dir: PathBuf,
+        /// Leave the network running and return (stop it with
+        /// `tracechain localnet --stop --dir DIR`).
+        #[arg(long)]
+        detach: bool,
     },
     /// Create a new ed25519 key file (permissions 0600).
     Keygen {
@@ -201,13 +209,14 @@ fn main() {
 
 fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Up { dir } => localnet::run(&localnet::LocalnetOptions {
+        Command::Up { dir, detach } => localnet::run(&localnet::LocalnetOptions {
             validators: 4,
             dir,
-            detach: false,
+            detach,
             p2p_base_port: 7100,
             api_base_port: 8100,
             json: false,
+            demo: true,
         }),
         Command::Keygen {
             out,
@@ -232,6 +241,7 @@ fn dispatch(command: Command) -> Result<()> {
                 host,
                 p2p_base_port: p2p_port,
                 api_base_port: api_port,
+                organisations: Vec::new(),
             },
             json,
         ),
@@ -255,6 +265,7 @@ fn dispatch(command: Command) -> Result<()> {
                 p2p_base_port: p2p_port,
                 api_base_port: api_port,
                 json,
+                demo: false,
             })
         }
         Command::Note {

@@ -60,29 +60,34 @@ pub fn brand(id: &Identifier, org: &OrganisationRecord) -> Brand {
     }
 }
 
+/// The outermost container `item` is packed in (itself when unpacked):
+/// whoever holds and wherever is that container, holds and is the item.
+pub async fn outermost(store: &impl StateRead, item: &ItemState) -> Result<ItemState, RecordError> {
+    let mut current = item.clone();
+    for _ in 0..MAX_NESTING {
+        let Some(id) = current.parent.clone() else {
+            break;
+        };
+        let Some(container) = domain::item(store, &id).await? else {
+            break;
+        };
+        current = container;
+    }
+    Ok(current)
+}
+
 /// The organisation holding `item` now: its own custodian, or the
 /// custodian of the container it is packed in, recursively.
 pub async fn effective_custodian(
     store: &impl StateRead,
     item: &ItemState,
 ) -> Result<String, RecordError> {
-    let mut custodian = item.custodian.clone();
-    let mut parent = item.parent.clone();
-    for _ in 0..MAX_NESTING {
-        let Some(id) = parent else {
-            break;
-        };
-        let Some(container) = domain::item(store, &id).await? else {
-            break;
-        };
-        custodian = container.custodian.clone();
-        parent = container.parent.clone();
-    }
-    Ok(custodian)
+    Ok(outermost(store, item).await?.custodian)
 }
 
 /// Whether `org` is one of the destinations a shipment named: by id, or by
-/// a GLN (party or location) the organisation owns.
+/// a GLN (party or location) the organisation owns — registered, or under
+/// one of its company prefixes (its sites).
 pub async fn is_addressee(
     store: &impl StateRead,
     destinations: &[String],
@@ -96,7 +101,11 @@ pub async fn is_addressee(
             continue;
         };
         if let Some(gln) = id.gln() {
-            if org.glns.iter().any(|g| g == gln) {
+            let own_site = org
+                .company_prefixes
+                .iter()
+                .any(|p| gln.starts_with(p.as_str()));
+            if own_site || org.glns.iter().any(|g| g == gln) {
                 return Ok(true);
             }
             if domain::owner_of_gln(store, gln).await?.as_deref() == Some(org.id.as_str()) {

@@ -6,7 +6,7 @@
 mod custody;
 mod effects;
 
-pub use custody::{Brand, brand, effective_custodian, is_addressee};
+pub use custody::{Brand, brand, effective_custodian, is_addressee, outermost};
 
 use crate::{BlockEnv, membership::acting_agent, overlay::Overlay, payload::Failure};
 use tracechain_epcis::{EpcisErrors, Event, parse_capture};
