@@ -9,21 +9,22 @@
 //! `tracechain_epcis`, mapped by `IndexedEvent::from_epcis`):
 //!
 //! ```text
-//! farm lots ─T─▶ flour lots ─T─▶ bread batches (+ a shared yeast lot) ─T─▶ items
+//! farm lots ─T─▶ silo lot ─T─▶ flour lots ─T─▶ dough (+ shared yeast lot) ─T─▶ bread batch ─T─▶ items
 //! items ─▶ cases (24) ─▶ pallets (40 cases) ─▶ containers (20 pallets)
 //! ```
 //!
-//! Farm lots are harvested, shipped and received at the mill; three of
-//! them are milled into a flour lot (class-level quantities), which is
-//! shipped to the bakery and baked, with a yeast lot shared by 50 batches,
-//! into four bread batches. Each batch commissions 1,200 items, 24 per
-//! TransformationEvent, packed 24 to a case. Cases go on pallets, pallets
-//! into a shipping container, which is shipped, received at a distribution
-//! centre and unloaded; pallets are shipped to stores, received and
-//! unpacked; cases are unpacked; items are inspected (10 %) and sold
-//! (85 %). A trace back from an item crosses three aggregation levels
-//! (case, pallet, container, each limited to the time the item was inside)
-//! and three transformation levels (batch, flour, farm lots).
+//! Farm lots are harvested, shipped and received at the mill; three are
+//! blended into a silo lot, milled (class-level quantities, partially) into
+//! two flour lots, each shipped to the bakery and mixed, with a yeast lot
+//! shared by 50 batches, into four doughs, each baked into a bread batch.
+//! Each batch commissions 1,200 items, 24 per TransformationEvent, packed 24
+//! to a case. Cases go on pallets, pallets into a shipping container, which
+//! is shipped, received at a distribution centre and unloaded; pallets are
+//! shipped to stores, received and unpacked; cases are unpacked; items are
+//! inspected (10 %) and sold (85 %). A trace back from an item crosses five
+//! transformation levels (bread, dough, flour, silo, farm lots) and three
+//! aggregation levels (case, pallet, container, each limited to the time the
+//! item was inside).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -42,7 +43,8 @@ const CASES_PER_BATCH: u64 = 50;
 const CASES_PER_PALLET: u64 = 40;
 const PALLETS_PER_CONTAINER: u64 = 20;
 const BATCHES_PER_FLOUR_LOT: u64 = 4;
-const FARM_LOTS_PER_FLOUR_LOT: u64 = 3;
+const FLOUR_LOTS_PER_SILO_LOT: u64 = 2;
+const FARM_LOTS_PER_SILO_LOT: u64 = 3;
 const BATCHES_PER_YEAST_LOT: u64 = 50;
 const STORES: u64 = 200;
 
@@ -104,6 +106,12 @@ fn item(serial: u64) -> String {
 }
 fn bread(b: u64) -> String {
     format!("urn:epc:class:lgtin:{CP}.054321.B{b}")
+}
+fn dough(d: u64) -> String {
+    format!("urn:epc:class:lgtin:{CP}.044444.D{d}")
+}
+fn silo(s: u64) -> String {
+    format!("urn:epc:class:lgtin:{CP}.055555.S{s}")
 }
 fn flour(f: u64) -> String {
     format!("urn:epc:class:lgtin:{CP}.011111.FL{f}")
@@ -349,14 +357,14 @@ impl Chain {
 
     fn batch(&mut self, b: u64) {
         let t = T0 + b as i64 * 10 * 60_000;
-        if b % BATCHES_PER_FLOUR_LOT == 0 {
-            let f = b / BATCHES_PER_FLOUR_LOT;
-            let lots: Vec<u64> = (0..FARM_LOTS_PER_FLOUR_LOT)
-                .map(|i| f * FARM_LOTS_PER_FLOUR_LOT + i)
+        if b % (BATCHES_PER_FLOUR_LOT * FLOUR_LOTS_PER_SILO_LOT) == 0 {
+            let sl = b / (BATCHES_PER_FLOUR_LOT * FLOUR_LOTS_PER_SILO_LOT);
+            let lots: Vec<u64> = (0..FARM_LOTS_PER_SILO_LOT)
+                .map(|i| sl * FARM_LOTS_PER_SILO_LOT + i)
                 .collect();
             for &l in &lots {
                 let lot = farm(l);
-                let harvest = t - 5 * DAY;
+                let harvest = t - 6 * DAY;
                 self.emit(lot_event(
                     harvest,
                     "ADD",
@@ -385,9 +393,21 @@ impl Chain {
             }
             let inputs: Vec<(String, u32)> = lots.iter().map(|l| (farm(*l), 1000)).collect();
             self.emit(transformation(
-                t - 2 * DAY,
+                t - 3 * DAY,
                 &inputs,
-                &[(flour(f), 2400)],
+                &[(silo(sl), 3000)],
+                &[],
+                MILL,
+                "org:mill",
+            ));
+        }
+        if b % BATCHES_PER_FLOUR_LOT == 0 {
+            let f = b / BATCHES_PER_FLOUR_LOT;
+            let sl = f / FLOUR_LOTS_PER_SILO_LOT;
+            self.emit(transformation(
+                t - 2 * DAY,
+                &[(silo(sl), 1500)],
+                &[(flour(f), 1200)],
                 &[],
                 MILL,
                 "org:mill",
@@ -422,12 +442,21 @@ impl Chain {
             ));
         }
         let inputs = [
-            (flour(b / BATCHES_PER_FLOUR_LOT), 600),
+            (flour(b / BATCHES_PER_FLOUR_LOT), 300),
             (yeast(b / BATCHES_PER_YEAST_LOT), 5),
         ];
+        let mixing = t - 2 * HOUR;
+        self.emit(transformation(
+            mixing,
+            &inputs,
+            &[(dough(b), 500)],
+            &[],
+            BAKERY,
+            "org:bakery",
+        ));
         self.emit(transformation(
             t,
-            &inputs,
+            &[(dough(b), 500)],
             &[(bread(b), 1200)],
             &[],
             BAKERY,
@@ -685,13 +714,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         indexed += n as u64;
     }
     let build_wall = started.elapsed();
-    let file_bytes = std::fs::metadata(&path)?.len();
-    let mut index = index;
-    let t = Instant::now();
-    index.compact()?;
-    let compact_time = t.elapsed();
     drop(index);
-    let compacted_bytes = std::fs::metadata(&path)?.len();
+    let file_bytes = std::fs::metadata(&path)?.len();
 
     // Leaves whose whole journey (to the store) is indexed.
     let leaves = chain
@@ -757,13 +781,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
     println!(
-        "size: file {:.1} MiB = {:.0} B/event after build, {:.1} MiB = {:.0} B/event after compact() ({:.1} s); \
-         in tables {:.0} B/event, of which the captured JSON itself is {:.0} B/event",
+        "size: file {:.1} MiB = {:.0} B/event; in tables {:.0} B/event, of which the captured JSON itself is {:.0} B/event",
         mib(file_bytes),
         file_bytes as f64 / indexed as f64,
-        mib(compacted_bytes),
-        compacted_bytes as f64 / indexed as f64,
-        compact_time.as_secs_f64(),
         stored as f64 / indexed as f64,
         json_bytes as f64 / indexed as f64
     );

@@ -214,13 +214,6 @@ impl Index {
         Ok(out)
     }
 
-    /// Give the file's free pages back (after a rebuild, or to shrink a
-    /// long-running index). Needs exclusive access: no reads in flight.
-    pub fn compact(&mut self) -> Result<(), IndexError> {
-        while self.db.compact().map_err(redb::Error::from)? {}
-        Ok(())
-    }
-
     /// Bytes in use per table (stored, metadata and fragmented), by table
     /// name: for metrics and the benchmark.
     pub fn table_sizes(&self) -> Result<Vec<(String, u64)>, IndexError> {
