@@ -357,7 +357,7 @@ impl Chain {
 
     fn batch(&mut self, b: u64) {
         let t = T0 + b as i64 * 10 * 60_000;
-        if b % (BATCHES_PER_FLOUR_LOT * FLOUR_LOTS_PER_SILO_LOT) == 0 {
+        if b.is_multiple_of(BATCHES_PER_FLOUR_LOT * FLOUR_LOTS_PER_SILO_LOT) {
             let sl = b / (BATCHES_PER_FLOUR_LOT * FLOUR_LOTS_PER_SILO_LOT);
             let lots: Vec<u64> = (0..FARM_LOTS_PER_SILO_LOT)
                 .map(|i| sl * FARM_LOTS_PER_SILO_LOT + i)
@@ -401,7 +401,7 @@ impl Chain {
                 "org:mill",
             ));
         }
-        if b % BATCHES_PER_FLOUR_LOT == 0 {
+        if b.is_multiple_of(BATCHES_PER_FLOUR_LOT) {
             let f = b / BATCHES_PER_FLOUR_LOT;
             let sl = f / FLOUR_LOTS_PER_SILO_LOT;
             self.emit(transformation(
@@ -429,7 +429,7 @@ impl Chain {
                 "org:bakery",
             ));
         }
-        if b % BATCHES_PER_YEAST_LOT == 0 {
+        if b.is_multiple_of(BATCHES_PER_YEAST_LOT) {
             let y = yeast(b / BATCHES_PER_YEAST_LOT);
             self.emit(lot_event(
                 t - DAY,

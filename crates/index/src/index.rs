@@ -393,6 +393,45 @@ mod tests {
     }
 
     #[test]
+    fn events_packed_into_pages_read_back_one_by_one() {
+        let mut t = TestIndex::new();
+        let mut n = 0;
+        let mut expected = Vec::new();
+        // Blocks of 1 to 40 events, JSON from a few bytes to beyond a page.
+        for size in [1usize, 40, 3, 17, 1, 1, 25] {
+            let mut updates = Vec::new();
+            for _ in 0..size {
+                n += 1;
+                let mut e = observe(n, n as i64, &["urn:t:a"]);
+                e.json = vec![b'x'; (n as usize * 397) % 9_000];
+                expected.push(e.clone());
+                updates.push(BlockUpdate::Event(e));
+            }
+            // Declared in error in the block that carries it.
+            updates.push(BlockUpdate::DeclaredInError {
+                original: hash(n),
+                declaration: hash(1),
+            });
+            t.block(updates);
+        }
+        for e in &expected {
+            let got = t.index.event(&e.hash).expect("read").expect("present");
+            assert_eq!(got.event, *e);
+        }
+        let declared = [1, 41, 44, 61, 62, 63, 88];
+        for e in &expected {
+            let got = t.index.event(&e.hash).expect("read").expect("present");
+            let n = u64::from_be_bytes(e.hash[..8].try_into().expect("8 bytes"));
+            assert_eq!(
+                got.declared_in_error.is_some(),
+                declared.contains(&n),
+                "{n}"
+            );
+        }
+        assert_eq!(all(&t.index).len(), expected.len());
+    }
+
+    #[test]
     fn a_file_of_another_schema_is_refused() {
         let t = TestIndex::new();
         let path = t.dir.path().join("old.redb");

@@ -18,6 +18,7 @@ mod from_epcis;
 mod graph;
 mod index;
 mod model;
+mod pages;
 mod query;
 mod schema;
 mod snapshot;

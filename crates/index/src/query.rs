@@ -128,12 +128,7 @@ impl Source {
                 let i = seqs.partition_point(|s| *s < target);
                 seqs.get(i).copied()
             }
-            Source::All => snap
-                .events
-                .range(target..)?
-                .next()
-                .transpose()?
-                .map(|(k, _)| k.value()),
+            Source::All => (target < snap.next_seq).then_some(target),
         })
     }
 }

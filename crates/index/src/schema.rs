@@ -27,10 +27,11 @@ pub(crate) const META_NEXT_RECALL: &str = "next_recall";
 pub(crate) const STRINGS: TableDefinition<&str, u64> = TableDefinition::new("strings");
 pub(crate) const STRING_BY_ID: TableDefinition<u64, &str> = TableDefinition::new("string_by_id");
 
-/// seq → encoded `EventRecord` (everything but the JSON).
+/// Encoded `EventRecord`s (everything but the JSON), packed several to a
+/// value keyed by the first one's seq (`pages`).
 pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
-/// seq → the event as captured. Apart from `EVENTS` so filters and traces
-/// read small records.
+/// The events as captured, packed the same way. Apart from `EVENTS` so
+/// filters and traces read small records.
 pub(crate) const EVENT_JSON: TableDefinition<u64, &[u8]> = TableDefinition::new("event_json");
 /// event hash → seq.
 pub(crate) const EVENT_BY_HASH: TableDefinition<&[u8; 32], u64> =

@@ -11,6 +11,7 @@ use tracechain_epcis::hash_id_from_digest;
 use crate::codec::{EventRecord, Posting, RecallRecord, decode_name, encode_name};
 use crate::error::{IndexError, corrupt};
 use crate::model::{IndexedEvent, StoredEvent};
+use crate::pages;
 use crate::schema::*;
 
 pub(crate) type SeqTable = ReadOnlyTable<(u64, u64), ()>;
@@ -18,13 +19,15 @@ pub(crate) type SeqTable = ReadOnlyTable<(u64, u64), ()>;
 pub(crate) struct Snapshot {
     pub(crate) strings: ReadOnlyTable<&'static str, u64>,
     string_by_id: ReadOnlyTable<u64, &'static str>,
-    pub(crate) events: ReadOnlyTable<u64, &'static [u8]>,
+    events: ReadOnlyTable<u64, &'static [u8]>,
     event_json: ReadOnlyTable<u64, &'static [u8]>,
     event_by_hash: ReadOnlyTable<&'static [u8; 32], u64>,
     pub(crate) by_ident: ReadOnlyTable<(u64, u64), [u8; crate::codec::POSTING_LEN]>,
     by_transformation: SeqTable,
     errors: ReadOnlyTable<&'static [u8; 32], &'static [u8; 32]>,
     recalls: ReadOnlyTable<(u64, u64), &'static [u8]>,
+    /// Events have seqs `0..next_seq`, every one of them.
+    pub(crate) next_seq: u64,
     txn: ReadTransaction,
     /// Interned strings already read in this view.
     names: RefCell<HashMap<u64, Rc<str>>>,
@@ -33,7 +36,12 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     pub(crate) fn new(db: &redb::Database) -> Result<Snapshot, IndexError> {
         let txn = db.begin_read()?;
+        let next_seq = txn
+            .open_table(META)?
+            .get(META_NEXT_SEQ)?
+            .map_or(0, |v| v.value());
         Ok(Snapshot {
+            next_seq,
             strings: txn.open_table(STRINGS)?,
             string_by_id: txn.open_table(STRING_BY_ID)?,
             events: txn.open_table(EVENTS)?,
@@ -103,11 +111,9 @@ impl Snapshot {
     }
 
     pub(crate) fn record(&self, seq: u64) -> Result<EventRecord, IndexError> {
-        let bytes = self
-            .events
-            .get(seq)?
+        let bytes = pages::read(&self.events, seq)?
             .ok_or_else(|| corrupt(format!("event {seq} missing")))?;
-        EventRecord::decode(bytes.value())
+        EventRecord::decode(&bytes)
     }
 
     /// The full event as the API returns it.
@@ -121,12 +127,8 @@ impl Snapshot {
         seq: u64,
         r: EventRecord,
     ) -> Result<StoredEvent, IndexError> {
-        let json = self
-            .event_json
-            .get(seq)?
-            .ok_or_else(|| corrupt(format!("event {seq} JSON missing")))?
-            .value()
-            .to_vec();
+        let json = pages::read(&self.event_json, seq)?
+            .ok_or_else(|| corrupt(format!("event {seq} JSON missing")))?;
         let declared_in_error = if r.in_error {
             self.errors.get(&r.hash)?.map(|v| *v.value())
         } else {

@@ -9,6 +9,7 @@ use crate::canon;
 use crate::codec::{ActionCode, EventRecord, Kind, Posting, RecallRecord, encode_name};
 use crate::error::{IndexError, corrupt, hex};
 use crate::model::{BlockUpdate, CHILD_ROLES, IndexedEvent, RoleSet};
+use crate::pages::{self, Appender};
 use crate::schema::*;
 
 type SeqIndex<'t> = Table<'t, (u64, u64), ()>;
@@ -34,6 +35,10 @@ pub(crate) struct BlockWriter<'t> {
     by_time: Table<'t, (i64, u64), ()>,
     errors: Table<'t, &'static [u8; 32], &'static [u8; 32]>,
     recalls: Table<'t, (u64, u64), &'static [u8]>,
+    /// The last packed values of `events` and `event_json`, written at the
+    /// end of the block.
+    records: Appender,
+    jsons: Appender,
     next_seq: u64,
     next_string: u64,
     next_recall: u64,
@@ -67,6 +72,8 @@ impl<'t> BlockWriter<'t> {
             errors: txn.open_table(ERRORS)?,
             recalls: txn.open_table(RECALLS)?,
             meta,
+            records: Appender::new(),
+            jsons: Appender::new(),
             next_seq,
             next_string,
             next_recall,
@@ -88,6 +95,8 @@ impl<'t> BlockWriter<'t> {
                 } => self.record_recall(height, identifier, by_tx, reason)?,
             }
         }
+        self.records.flush(&mut self.events)?;
+        self.jsons.flush(&mut self.event_json)?;
         self.meta.insert(META_NEXT_SEQ, self.next_seq)?;
         self.meta.insert(META_NEXT_STRING, self.next_string)?;
         self.meta.insert(META_NEXT_RECALL, self.next_recall)?;
@@ -169,8 +178,8 @@ impl<'t> BlockWriter<'t> {
             identifiers,
         };
 
-        self.events.insert(seq, record.encode().as_slice())?;
-        self.event_json.insert(seq, e.json.as_slice())?;
+        self.records.push(&mut self.events, seq, record.encode())?;
+        self.jsons.push(&mut self.event_json, seq, e.json.clone())?;
         self.event_by_hash.insert(&e.hash, seq)?;
         for (&id, &roles) in &roles_by_ident {
             let posting = Posting {
@@ -221,15 +230,22 @@ impl<'t> BlockWriter<'t> {
         let Some(seq) = self.event_by_hash.get(original)?.map(|v| v.value()) else {
             return Ok(());
         };
-        let mut bytes = self
-            .events
-            .get(seq)?
-            .ok_or_else(|| corrupt(format!("event {seq} missing")))?
-            .value()
-            .to_vec();
-        EventRecord::mark_in_error(&mut bytes)?;
+        let bytes = match self.records.get_mut(seq) {
+            Some(pending) => {
+                EventRecord::mark_in_error(pending)?;
+                pending.clone()
+            }
+            None => {
+                let mut marked = Vec::new();
+                pages::update(&mut self.events, seq, |stored| {
+                    EventRecord::mark_in_error(stored)?;
+                    marked = stored.clone();
+                    Ok(())
+                })?;
+                marked
+            }
+        };
         let record = EventRecord::decode(&bytes)?;
-        self.events.insert(seq, bytes.as_slice())?;
         let idents: BTreeSet<u64> = record.identifiers.iter().map(|(_, id)| *id).collect();
         for id in idents {
             let mut posting = self
