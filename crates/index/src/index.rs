@@ -254,6 +254,28 @@ mod tests {
     }
 
     #[test]
+    fn the_index_is_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Index>();
+        let mut t = TestIndex::new();
+        t.events(vec![observe(1, 10, &["urn:t:a"])]);
+        let index = std::sync::Arc::new(t.index);
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let index = index.clone();
+                std::thread::spawn(move || all(&index))
+            })
+            .collect();
+        index
+            .apply_block(99, &[BlockUpdate::Event(observe(2, 10, &["urn:t:a"]))])
+            .expect("write while reading");
+        for r in readers {
+            let seen = r.join().expect("reader");
+            assert!(seen == vec![hash(1)] || seen == vec![hash(1), hash(2)]);
+        }
+    }
+
+    #[test]
     fn reapplying_a_height_changes_nothing() {
         let mut t = TestIndex::new();
         assert_eq!(t.index.indexed_height().ok(), Some(None));
