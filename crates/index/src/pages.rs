@@ -59,14 +59,14 @@ fn locate(packed: &[u8], index: usize) -> Result<std::ops::Range<usize>, IndexEr
     for i in 0..count {
         let l = r.len()?;
         if i < index {
-            start += l;
+            start = start.saturating_add(l);
         } else if i == index {
             len = l;
         }
     }
     let header = packed.len() - r.rest().len();
-    let begin = header + start;
-    let end = begin + len;
+    let begin = header.saturating_add(start);
+    let end = begin.saturating_add(len);
     if end > packed.len() {
         return Err(corrupt("event page truncated"));
     }
