@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use redb::{Database, ReadableDatabase, ReadableTable};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable};
 
 use crate::canon;
 use crate::error::IndexError;
@@ -59,18 +59,43 @@ impl Index {
             std::fs::remove_file(path).map_err(|e| IndexError::Store(e.into()))?;
         }
         let index = Index::open(path)?;
-        for (height, updates) in blocks {
-            index.apply_block(height, &updates)?;
-        }
+        index.apply_blocks(blocks)?;
         Ok(index)
     }
 
     /// Index one finalized block, atomically with its height. A height at
     /// or below [`Index::indexed_height`] was already applied (the node
     /// re-feeds blocks after a crash) and is ignored. On error nothing of
-    /// the block is applied.
+    /// the block is applied. Durable when it returns.
     pub fn apply_block(&self, height: u64, updates: &[BlockUpdate]) -> Result<(), IndexError> {
+        self.apply(height, updates, Durability::Immediate)
+    }
+
+    /// Index many blocks (catching up, rebuilding): each block is still one
+    /// transaction with its height, but only the last is synced to disk, so
+    /// a crash part-way loses the unsynced tail, never consistency (the node
+    /// re-feeds from [`Index::indexed_height`]).
+    pub fn apply_blocks<I>(&self, blocks: I) -> Result<(), IndexError>
+    where
+        I: IntoIterator<Item = (u64, Vec<BlockUpdate>)>,
+    {
+        for (height, updates) in blocks {
+            self.apply(height, &updates, Durability::None)?;
+        }
+        // An empty durable commit persists everything before it.
         let txn = self.db.begin_write()?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn apply(
+        &self,
+        height: u64,
+        updates: &[BlockUpdate],
+        durability: Durability,
+    ) -> Result<(), IndexError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(durability).map_err(redb::Error::from)?;
         {
             let meta = txn.open_table(META)?;
             let done = meta.get(META_HEIGHT)?.map(|v| v.value());
