@@ -366,60 +366,12 @@ mod tests {
 
     use super::*;
     use crate::testkit::*;
-    use crate::{BlockUpdate, EventMeta, IndexedEvent, Role};
-
-    const DOC: &str = r#"{
-      "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-      "type": "EPCISDocument", "schemaVersion": "2.0",
-      "creationDate": "2024-03-01T08:00:00Z",
-      "epcisBody": { "eventList": [
-        { "type": "ObjectEvent", "eventTime": "2024-03-01T08:00:00Z", "eventTimeZoneOffset": "+00:00",
-          "action": "ADD", "bizStep": "commissioning", "disposition": "active",
-          "epcList": ["urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sgtin:0614141.107346.2018"],
-          "readPoint": {"id": "urn:epc:id:sgln:0614141.00777.0"},
-          "bizLocation": {"id": "urn:epc:id:sgln:0614141.00888.0"} },
-        { "type": "AggregationEvent", "eventTime": "2024-03-01T09:00:00Z", "eventTimeZoneOffset": "+00:00",
-          "action": "ADD", "bizStep": "packing",
-          "parentID": "urn:epc:id:sscc:0614141.1234567890",
-          "childEPCs": ["urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sgtin:0614141.107346.2018"],
-          "bizLocation": {"id": "urn:epc:id:sgln:0614141.00888.0"} },
-        { "type": "ObjectEvent", "eventTime": "2024-03-01T10:00:00Z", "eventTimeZoneOffset": "+01:00",
-          "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
-          "epcList": ["urn:epc:id:sscc:0614141.1234567890"],
-          "readPoint": {"id": "urn:epc:id:sgln:0614141.00888.0"},
-          "destinationList": [{"type": "location", "destination": "urn:epc:id:sgln:0012345.11111.0"}] },
-        { "type": "TransformationEvent", "eventTime": "2024-03-01T11:00:00Z", "eventTimeZoneOffset": "+00:00",
-          "bizStep": "commissioning",
-          "inputQuantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.011111.4444", "quantity": 10, "uom": "KGM"}],
-          "outputEPCList": ["urn:epc:id:sgtin:0614141.107346.3000"] }
-      ] }
-    }"#;
+    use crate::{BlockUpdate, IndexedEvent, Role};
 
     const T0: i64 = 1_709_280_000_000; // 2024-03-01T08:00:00Z
 
     fn documented() -> TestIndex {
-        let mut t = TestIndex::new();
-        let events = tracechain_epcis::parse_capture(DOC)
-            .expect("valid document")
-            .into_events();
-        let updates = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let org = if i < 2 { "org:maker" } else { "org:carrier" };
-                BlockUpdate::Event(IndexedEvent::from_epcis(
-                    e,
-                    EventMeta {
-                        organisation: org.into(),
-                        height: 1,
-                        block_time_ms: 5,
-                        tx: [i as u8; 32],
-                    },
-                ))
-            })
-            .collect();
-        t.block(updates);
-        t
+        index_document(EPCIS_DOC)
     }
 
     /// Positions (0-based, document order) of the events a query returns.

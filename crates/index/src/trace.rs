@@ -686,6 +686,34 @@ mod tests {
     }
 
     #[test]
+    fn traces_of_a_real_capture() {
+        let t = index_document(EPCIS_DOC);
+        let item = "urn:epc:id:sgtin:0614141.107346.2017";
+        let tr = back(&t.index, item, 5);
+        assert_eq!(
+            nodes(&tr),
+            vec![
+                ("https://id.gs1.org/01/10614141073464/21/2017", 0),
+                ("https://id.gs1.org/00/106141412345678908", 1),
+            ]
+        );
+        // Commissioning, packing, and the case's shipping while inside.
+        assert_eq!(tr.events.len(), 3);
+        assert_eq!(tr.edges[0].kind, EdgeKind::Aggregation);
+        let made = back(&t.index, "urn:epc:id:sgtin:0614141.107346.3000", 5);
+        assert_eq!(
+            nodes(&made)[1],
+            ("https://id.gs1.org/01/04012345111118/10/4444", 1)
+        );
+        assert_eq!(
+            t.index
+                .affected("urn:epc:class:lgtin:4012345.011111.4444")
+                .expect("affected"),
+            vec!["https://id.gs1.org/01/10614141073464/21/3000"]
+        );
+    }
+
+    #[test]
     fn an_unknown_identifier_traces_to_itself() {
         let t = TestIndex::new();
         let tr = back(&t.index, "urn:epc:id:sgtin:0614141.107346.2018", 5);
