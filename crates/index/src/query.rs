@@ -6,7 +6,8 @@
 //! its values' scans); the streams are intersected by leapfrogging: each
 //! stream seeks to the largest candidate until all agree. The time window
 //! joins as a stream when it holds few events, and is checked on each
-//! candidate otherwise.
+//! candidate otherwise (alone, a large window is one pass keeping the first
+//! events of the page).
 
 use std::rc::Rc;
 
@@ -155,7 +156,8 @@ impl Stream {
 /// window when it must be checked per event.
 struct Plan {
     streams: Vec<Stream>,
-    residual_time: Option<(i64, i64)>,
+    /// `[ge, lt)`, `lt` `None` for no upper bound.
+    residual_time: Option<(i64, Option<i64>)>,
 }
 
 pub(crate) fn run(snap: &Snapshot, q: &EventQuery) -> Result<EventPage, IndexError> {
@@ -176,7 +178,7 @@ pub(crate) fn run(snap: &Snapshot, q: &EventQuery) -> Result<EventPage, IndexErr
             None => return Ok(empty()),
         },
     };
-    let Some(plan) = plan(snap, q, start)? else {
+    let Some(plan) = plan(snap, q, start, q.limit + 1)? else {
         return Ok(empty());
     };
     let mut found = leapfrog(snap, &plan, start, q.limit + 1)?;
@@ -207,7 +209,12 @@ fn empty() -> EventPage {
 
 /// `None` when the query cannot match anything (a value the index never
 /// saw, an empty time window).
-fn plan(snap: &Snapshot, q: &EventQuery, start: u64) -> Result<Option<Plan>, IndexError> {
+fn plan(
+    snap: &Snapshot,
+    q: &EventQuery,
+    start: u64,
+    want: usize,
+) -> Result<Option<Plan>, IndexError> {
     let mut streams = Vec::new();
 
     if !q.match_epc.is_empty() {
@@ -285,7 +292,13 @@ fn plan(snap: &Snapshot, q: &EventQuery, start: u64) -> Result<Option<Plan>, Ind
         match time_window_seqs(snap, ge, lt, start)? {
             Some(seqs) if seqs.is_empty() => return Ok(None),
             Some(seqs) => streams.insert(0, Stream(vec![Source::Sorted(seqs)])),
-            None => residual_time = Some((ge, lt.unwrap_or(i64::MAX))),
+            // The window alone: its first events in chain order are the
+            // page, found in one pass over the window.
+            None if streams.is_empty() => {
+                let seqs = first_seqs_in_window(snap, ge, lt, start, want)?;
+                streams.push(Stream(vec![Source::Sorted(seqs)]));
+            }
+            None => residual_time = Some((ge, lt)),
         }
     }
     if streams.is_empty() {
@@ -324,6 +337,33 @@ fn time_window_seqs(
     Ok(Some(seqs))
 }
 
+/// The `want` smallest seqs ≥ `start` of events in `[ge, lt)`, sorted.
+fn first_seqs_in_window(
+    snap: &Snapshot,
+    ge: i64,
+    lt: Option<i64>,
+    start: u64,
+    want: usize,
+) -> Result<Vec<u64>, IndexError> {
+    let table = snap.time_table()?;
+    let range = match lt {
+        Some(lt) => table.range((ge, 0)..(lt, 0))?,
+        None => table.range((ge, 0)..)?,
+    };
+    // A max-heap of the smallest seen so far.
+    let mut smallest = std::collections::BinaryHeap::with_capacity(want + 1);
+    for entry in range {
+        let seq = entry?.0.value().1;
+        if seq >= start {
+            smallest.push(seq);
+            if smallest.len() > want {
+                smallest.pop();
+            }
+        }
+    }
+    Ok(smallest.into_sorted_vec())
+}
+
 /// Up to `want` matching events from `start` on, with their records.
 fn leapfrog(
     snap: &Snapshot,
@@ -346,9 +386,9 @@ fn leapfrog(
         }
         // Every stream holds `target`.
         let record = snap.record(target)?;
-        let in_window = plan
-            .residual_time
-            .is_none_or(|(ge, lt)| record.event_time_ms >= ge && record.event_time_ms < lt);
+        let in_window = plan.residual_time.is_none_or(|(ge, lt)| {
+            record.event_time_ms >= ge && lt.is_none_or(|lt| record.event_time_ms < lt)
+        });
         if in_window {
             out.push((target, record));
         }
