@@ -768,6 +768,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         lookup.record(t.elapsed());
         assert!(!page.events.is_empty(), "{id} has events");
     }
+    // Time-window queries over the chain's span.
+    let mut by_window = Latency::new();
+    let mut by_step_window = Latency::new();
+    let span = (batch as i64) * 10 * 60_000;
+    for _ in 0..o.samples.min(500) {
+        let from = T0 + rng.below(span.max(1) as u64) as i64;
+        let t = Instant::now();
+        index.query(&tracechain_index::EventQuery {
+            ge_event_time_ms: Some(from),
+            lt_event_time_ms: Some(from + HOUR),
+            limit: 100,
+            ..Default::default()
+        })?;
+        by_window.record(t.elapsed());
+        let t = Instant::now();
+        index.query(&tracechain_index::EventQuery {
+            biz_steps: vec!["shipping".into()],
+            ge_event_time_ms: Some(from),
+            lt_event_time_ms: Some(from + DAY),
+            limit: 100,
+            ..Default::default()
+        })?;
+        by_step_window.record(t.elapsed());
+    }
     let samples = sample.len().max(1);
 
     println!(
@@ -815,6 +839,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", back.line("trace back (leaf item)"));
     println!("{}", forward.line("trace forward (leaf item)"));
     println!("{}", lookup.line("query MATCH_epc (item)"));
+    println!("{}", by_window.line("query 1 h window, limit 100"));
+    println!("{}", by_step_window.line("query shipping in 1 day"));
 
     drop(index);
     if !o.keep && o.dir.is_none() {
