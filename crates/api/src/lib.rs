@@ -6,6 +6,7 @@
 
 mod domain;
 mod problem;
+mod queries;
 mod routes;
 pub mod views;
 
@@ -68,6 +69,14 @@ pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> R
         .route("/v1/agents/{key}", get(domain::agent::<E>))
         .route("/v1/proposals/{id}", get(domain::proposal::<E>))
         .route("/v1/items/{*id}", get(domain::item::<E>))
+        .route("/v1/events", get(queries::events::<E>))
+        .route("/v1/events/{hash}", get(queries::event::<E>))
+        .route("/v1/trace/{*id}", get(queries::trace::<E>))
+        .route("/v1/recalls/{id}/affected", get(queries::affected::<E>))
+        .route("/v1/verify/{*id}", get(queries::verify::<E>))
+        .route("/01/{*path}", get(queries::digital_link::<E>))
+        .route("/00/{*path}", get(queries::digital_link::<E>))
+        .route("/414/{*path}", get(queries::digital_link::<E>))
         .route("/v1/accounts/{account}", get(routes::account::<E>))
         .route("/v1/notes/{hash}", get(routes::note::<E>))
         .route("/v1/blocks/latest", get(routes::latest_block::<E>))

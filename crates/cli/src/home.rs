@@ -230,6 +230,7 @@ mod tests {
                     host: "127.0.0.1".parse().unwrap(),
                     p2p_base_port: 1,
                     api_base_port: 2,
+                    organisations: Vec::new(),
                 }
             )
             .is_err()

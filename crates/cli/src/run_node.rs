@@ -3,9 +3,10 @@
 use crate::home::Home;
 use anyhow::{Context as _, Result, bail};
 use commonware_cryptography::Signer;
-use commonware_runtime::{Metrics as _, Runner as _, Supervisor as _, tokio};
+use commonware_runtime::{Metrics as _, Runner as _, Spawner as _, Supervisor as _, tokio};
 use std::{path::Path, sync::Arc};
 use tracechain_api::{ApiState, NodeInfo};
+use tracechain_index::Index;
 use tracechain_node::{ChainSpec, EngineConfig, NodeHandle, engine, p2p};
 use tracechain_types::to_hex;
 use tracing::info;
@@ -39,7 +40,9 @@ pub fn run(home_dir: &Path) -> Result<()> {
         .with_worker_threads(home.config.worker_threads.max(1))
         .with_storage_directory(&data_dir);
     let runner = tokio::Runner::new(config);
+    let data_dir_for_index = data_dir.clone();
     runner.start(|context| async move {
+        let data_dir = data_dir_for_index;
         let spec = ChainSpec::new::<tokio::Context>(home.genesis.clone());
         let network = p2p::start(
             &context,
@@ -60,12 +63,25 @@ pub fn run(home_dir: &Path) -> Result<()> {
             |stateful| stateful,
         )
         .await;
+        let index = match Index::open(data_dir.join("index.redb")) {
+            Ok(index) => Arc::new(index),
+            Err(err) => {
+                tracing::error!(%err, "cannot open the query index");
+                return;
+            }
+        };
         let node = NodeHandle::new(
             context.child("handle"),
             home.genesis.chain_id.clone(),
             &started,
+            Some(index.clone()),
         )
         .await;
+        let indexed = node.clone();
+        context
+            .child("indexer")
+            .dedicated()
+            .spawn(move |_| tracechain_node::indexer::run(indexed, index));
         let metrics_context = context.child("metrics");
         let state = ApiState {
             node,

@@ -51,6 +51,7 @@ pub struct Inner<E: StorageContext + rand_core::CryptoRng> {
     events: ChainEvents,
     marshal: Marshal,
     reader: StateReader<E>,
+    index: Option<Arc<tracechain_index::Index>>,
 }
 
 impl<E: StorageContext + rand_core::CryptoRng> Clone for NodeHandle<E> {
@@ -68,7 +69,13 @@ impl<E: StorageContext + rand_core::CryptoRng> std::ops::Deref for NodeHandle<E>
 
 impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
     /// Waits for the node's databases to open, then returns the handle.
-    pub async fn new(context: E, chain_id: String, started: &Started<E>) -> Self {
+    /// `index` is the query index the node keeps (none in simulations).
+    pub async fn new(
+        context: E,
+        chain_id: String,
+        started: &Started<E>,
+        index: Option<Arc<tracechain_index::Index>>,
+    ) -> Self {
         let databases = started.stateful.subscribe_databases().await;
         Self(Arc::new(Inner {
             context,
@@ -79,6 +86,7 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
             events: started.events.clone(),
             marshal: started.marshal.clone(),
             reader: StateReader::new(databases),
+            index,
         }))
     }
 
@@ -100,6 +108,11 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
 
     pub fn reader(&self) -> &StateReader<E> {
         &self.reader
+    }
+
+    /// The query index, when this node keeps one.
+    pub fn index(&self) -> Option<&Arc<tracechain_index::Index>> {
+        self.index.as_ref()
     }
 
     /// Verifies and admits a transaction, then spreads it to the other

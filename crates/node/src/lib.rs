@@ -8,6 +8,7 @@ pub mod chain;
 pub mod engine;
 pub mod gossip;
 pub mod handle;
+pub mod indexer;
 pub mod mempool;
 pub mod metrics;
 pub mod p2p;

@@ -1,0 +1,125 @@
+//! Feeds the query index (derived data, ARCHITECTURE decision 5) from
+//! finalized, applied blocks, in height order, off the consensus path.
+//!
+//! It follows the chain by height rather than by notification, so after a
+//! restart — or if the index file is deleted — it simply catches up from
+//! the block archive: the index is always rebuildable from the blocks.
+
+use crate::handle::NodeHandle;
+use std::{sync::Arc, time::Duration};
+use tracechain_executor::capture::parse_document;
+use tracechain_index::{BlockUpdate, EventMeta, Index, IndexedEvent};
+use tracechain_state::{domain, records, store::StorageContext};
+use tracechain_types::{Block, Outcome, Payload};
+use tracing::{debug, warn};
+
+/// Most blocks written in one index transaction while catching up.
+const CATCH_UP_BATCH: u64 = 64;
+
+/// What one finalized block adds to the index: applied captures' events and
+/// error declarations, and applied recalls.
+pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
+    node: &NodeHandle<E>,
+    block: &Block,
+) -> Result<Vec<BlockUpdate>, records::RecordError> {
+    let mut updates = Vec::new();
+    for tx in &block.txs {
+        let applied = records::receipt(node.reader(), &tx.id())
+            .await?
+            .is_some_and(|r| r.outcome == Outcome::Applied);
+        if !applied {
+            continue;
+        }
+        match tx.payload() {
+            Payload::Capture { document } => {
+                let Some(agent) = domain::agent(node.reader(), tx.sender()).await? else {
+                    continue;
+                };
+                let Ok(events) = parse_document(document) else {
+                    continue;
+                };
+                for event in &events {
+                    if event.error_declaration.is_some() {
+                        updates.push(BlockUpdate::DeclaredInError {
+                            original: event.hash(),
+                            declaration: tx.id().0,
+                        });
+                        continue;
+                    }
+                    let meta = EventMeta {
+                        organisation: agent.organisation.clone(),
+                        height: block.header.height,
+                        block_time_ms: block.header.timestamp_ms,
+                        tx: tx.id().0,
+                    };
+                    updates.push(BlockUpdate::Event(IndexedEvent::from_epcis(event, meta)));
+                }
+            }
+            Payload::Recall { target, reason } => {
+                let Ok(id) = tracechain_epcis::Identifier::parse(target.trim()) else {
+                    continue;
+                };
+                updates.push(BlockUpdate::Recalled {
+                    identifier: id.canonical().to_string(),
+                    by_tx: tx.id().0,
+                    reason: reason.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(updates)
+}
+
+/// Indexes every applied block, forever.
+pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, index: Arc<Index>) {
+    let mut watch = node.events().watch();
+    loop {
+        if let Err(err) = catch_up(&node, &index).await {
+            warn!(%err, "indexing failed; retrying");
+        }
+        // A new block, or a periodic check (after a restart nothing new may
+        // be applied for a while, yet the archive is ahead of the index).
+        futures::future::select(
+            Box::pin(watch.changed()),
+            Box::pin(node.sleep(Duration::from_millis(500))),
+        )
+        .await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum IndexingError {
+    #[error(transparent)]
+    Index(#[from] tracechain_index::IndexError),
+    #[error(transparent)]
+    State(#[from] records::RecordError),
+}
+
+async fn catch_up<E: StorageContext + rand_core::CryptoRng>(
+    node: &NodeHandle<E>,
+    index: &Index,
+) -> Result<(), IndexingError> {
+    let Some(applied) = node.finalized().await.map(|f| f.height) else {
+        return Ok(());
+    };
+    let mut next = index.indexed_height()?.map_or(1, |h| h + 1);
+    while next <= applied {
+        let last = applied.min(next + CATCH_UP_BATCH - 1);
+        let mut batch = Vec::new();
+        for height in next..=last {
+            let Some(block) = node.block(height).await else {
+                break;
+            };
+            batch.push((height, block_updates(node, &block).await?));
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let reached = batch.last().map(|(h, _)| *h).unwrap_or(next);
+        index.apply_blocks(batch)?;
+        debug!(from = next, to = reached, "indexed");
+        next = reached + 1;
+    }
+    Ok(())
+}
