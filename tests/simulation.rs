@@ -191,6 +191,7 @@ impl EngineDefinition for Network {
             load_context.child("handle"),
             self.spec.genesis.chain_id.clone(),
             &started,
+            None,
         )
         .await;
         let history = Arc::new(Mutex::new(Vec::new()));

@@ -50,7 +50,7 @@ pub fn run(options: &LocalnetOptions) -> Result<()> {
     let ready = runtime.block_on(wait_ready(&nodes, Duration::from_secs(90)));
     report(options, &nodes, ready.is_ok());
     let ready = match ready {
-        Ok(()) if options.demo => runtime.block_on(load_demo(&options.dir, &nodes)),
+        Ok(()) if options.demo => runtime.block_on(load_demo(options, &nodes)),
         other => other,
     };
     if let Err(err) = ready {
@@ -67,11 +67,16 @@ pub fn run(options: &LocalnetOptions) -> Result<()> {
     outcome
 }
 
-async fn load_demo(dir: &Path, nodes: &[NodeProcess]) -> Result<()> {
+async fn load_demo(options: &LocalnetOptions, nodes: &[NodeProcess]) -> Result<()> {
     let api = format!("http://{}", nodes[0].api);
     eprintln!("Loading the demo supply chain…");
-    crate::demo::load(&Client::new(&api), dir).await?;
-    println!("{}", crate::demo::guide(&api));
+    crate::demo::load(&Client::new(&api), &options.dir).await?;
+    // With --json, stdout carries only the one JSON report.
+    if options.json {
+        eprintln!("{}", crate::demo::guide(&api));
+    } else {
+        println!("{}", crate::demo::guide(&api));
+    }
     Ok(())
 }
 

@@ -105,6 +105,10 @@ enum Command {
         /// Stop a detached network in DIR.
         #[arg(long)]
         stop: bool,
+        /// Found the demo organisations and load the demo supply chain
+        /// (what `up` does).
+        #[arg(long)]
+        demo: bool,
         #[arg(long, default_value_t = 7100)]
         p2p_port: u16,
         #[arg(long, default_value_t = 8100)]
@@ -251,6 +255,7 @@ fn dispatch(command: Command) -> Result<()> {
             dir,
             detach,
             stop,
+            demo,
             p2p_port,
             api_port,
             json,
@@ -265,7 +270,7 @@ fn dispatch(command: Command) -> Result<()> {
                 p2p_base_port: p2p_port,
                 api_base_port: api_port,
                 json,
-                demo: false,
+                demo,
             })
         }
         Command::Note {

@@ -1,0 +1,167 @@
+//! Shared helpers of the end-to-end tests: node processes on loopback.
+
+#![allow(dead_code)]
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+use tracechain_client::Client;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tracechain");
+
+/// A network of node processes, killed when dropped.
+pub struct Network {
+    pub dir: tempfile::TempDir,
+    pub homes: Vec<PathBuf>,
+    pub apis: Vec<String>,
+    pub children: Vec<Option<Child>>,
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        for child in self.children.iter_mut().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Networks of several processes each would starve one another on a small
+/// machine (and could race for ports), so tests start them one at a time.
+pub static ONE_NETWORK_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    ONE_NETWORK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// Consecutive free ports (genesis assigns base + index), below the
+/// kernel's ephemeral range so outgoing connections never take them.
+pub fn free_port_run(count: u16) -> u16 {
+    let mut candidate = 20_000 + (std::process::id() % 1_000) as u16 * 12;
+    loop {
+        if (0..count).all(|i| TcpListener::bind(("127.0.0.1", candidate + i)).is_ok()) {
+            return candidate;
+        }
+        candidate += count;
+        assert!(candidate < 32_000, "no free ports");
+    }
+}
+
+impl Network {
+    /// `validators` voting nodes followed by `full_nodes` non-voting ones.
+    pub fn start(validators: usize, full_nodes: usize) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let nodes = (validators + full_nodes) as u16;
+        let p2p = free_port_run(nodes);
+        let api = free_port_run(2 * nodes) + nodes;
+        let output = Command::new(BIN)
+            .args([
+                "genesis",
+                "--validators",
+                &validators.to_string(),
+                "--chain-id",
+                "e2e",
+            ])
+            .args(["--full-nodes", &full_nodes.to_string()])
+            .args([
+                "--p2p-port",
+                &p2p.to_string(),
+                "--api-port",
+                &api.to_string(),
+                "--json",
+            ])
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .expect("run tracechain genesis");
+        assert!(
+            output.status.success(),
+            "genesis failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let generated: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("genesis --json");
+        let nodes = generated["nodes"].as_array().expect("nodes").clone();
+        let homes: Vec<PathBuf> = nodes
+            .iter()
+            .map(|n| PathBuf::from(n["home"].as_str().unwrap()))
+            .collect();
+        let apis: Vec<String> = nodes
+            .iter()
+            .map(|n| n["api"].as_str().unwrap().to_string())
+            .collect();
+        let mut network = Self {
+            dir,
+            children: homes.iter().map(|_| None).collect(),
+            homes,
+            apis,
+        };
+        for index in 0..validators + full_nodes {
+            network.spawn(index);
+        }
+        network
+    }
+
+    pub fn spawn(&mut self, index: usize) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.homes[index].join("node.log"))
+            .expect("node log");
+        let child = Command::new(BIN)
+            .arg("node")
+            .arg("--home")
+            .arg(&self.homes[index])
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start node");
+        self.children[index] = Some(child);
+    }
+
+    /// SIGKILL: no chance to flush or say goodbye.
+    pub fn kill(&mut self, index: usize) {
+        if let Some(mut child) = self.children[index].take() {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+        }
+    }
+
+    pub fn client(&self, index: usize) -> Client {
+        Client::new(&self.apis[index])
+    }
+
+    pub fn log_tail(&self, index: usize) -> String {
+        let text = std::fs::read_to_string(self.homes[index].join("node.log")).unwrap_or_default();
+        text.lines().rev().take(20).collect::<Vec<_>>().join("\n")
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+pub async fn wait_height(network: &Network, index: usize, height: u64, timeout: Duration) -> u64 {
+    let client = network.client(index);
+    let start = Instant::now();
+    loop {
+        if let Ok(status) = client.status().await
+            && status.height >= height
+        {
+            return status.height;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "node {index} did not reach height {height} in {timeout:?}; log:\n{}",
+            network.log_tail(index)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
