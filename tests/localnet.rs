@@ -3,10 +3,7 @@
 
 use commonware_codec::Encode;
 use commonware_cryptography::Signer;
-use std::{
-    process::Command,
-    time::Duration,
-};
+use std::{process::Command, time::Duration};
 use tracechain_client::ClientError;
 use tracechain_types::{
     Payload, PrivateKey, UnsignedTransaction, hash, to_hex, transaction::MAX_TX_BYTES,

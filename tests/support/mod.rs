@@ -164,4 +164,3 @@ pub async fn wait_height(network: &Network, index: usize, height: u64, timeout: 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
-

@@ -70,7 +70,7 @@ pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> R
         .route("/v1/proposals/{id}", get(domain::proposal::<E>))
         .route("/v1/items/{*id}", get(domain::item::<E>))
         .route("/v1/events", get(queries::events::<E>))
-        .route("/v1/events/{hash}", get(queries::event::<E>))
+        .route("/v1/events/{*hash}", get(queries::event::<E>))
         .route("/v1/trace/{*id}", get(queries::trace::<E>))
         .route("/v1/recalls/{id}/affected", get(queries::affected::<E>))
         .route("/v1/verify/{*id}", get(queries::verify::<E>))
@@ -121,7 +121,10 @@ mod tests {
             .map(String::as_str)
             .collect();
         documented.sort();
-        assert_eq!(served, documented.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            served,
+            documented.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        );
         assert_eq!(doc["openapi"], "3.1.0");
     }
 }

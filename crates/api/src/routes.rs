@@ -303,6 +303,9 @@ pub async fn account<E: StorageContext + rand_core::CryptoRng>(
         "public_key": to_hex(&key),
         "name": name,
         "next_nonce": next_nonce,
+        // Past what this node already holds pending from the key, so a
+        // client can submit several transactions without waiting.
+        "pending_next_nonce": api.node.mempool().next_nonce(&key, next_nonce),
     })))
 }
 

@@ -86,6 +86,16 @@ pub struct Account {
     pub public_key: String,
     pub name: Option<String>,
     pub next_nonce: u64,
+    /// Past the transactions the node holds pending from this key.
+    #[serde(default)]
+    pub pending_next_nonce: Option<u64>,
+}
+
+impl Account {
+    /// The nonce a new transaction should carry.
+    pub fn nonce_for_next(&self) -> u64 {
+        self.pending_next_nonce.unwrap_or(self.next_nonce)
+    }
 }
 
 /// A client bound to one node.
@@ -185,7 +195,10 @@ impl Client {
         payload: Payload,
     ) -> Result<Transaction, ClientError> {
         let chain_id = self.status().await?.chain_id;
-        let nonce = self.account(&to_hex(key.public_key())).await?.next_nonce;
+        let nonce = self
+            .account(&to_hex(key.public_key()))
+            .await?
+            .nonce_for_next();
         let tx = UnsignedTransaction {
             chain_id,
             sender: key.public_key(),
@@ -206,7 +219,10 @@ impl Client {
         document: Vec<u8>,
     ) -> Result<(Digest, serde_json::Value), ClientError> {
         let chain_id = self.status().await?.chain_id;
-        let nonce = self.account(&to_hex(key.public_key())).await?.next_nonce;
+        let nonce = self
+            .account(&to_hex(key.public_key()))
+            .await?
+            .nonce_for_next();
         let unsigned = UnsignedTransaction {
             chain_id,
             sender: key.public_key(),

@@ -138,6 +138,20 @@ impl Mempool {
         self.lock().by_id.contains_key(id)
     }
 
+    /// The nonce a sender's next transaction should carry, given its next
+    /// nonce on chain: past every consecutive nonce already pending.
+    pub fn next_nonce(&self, sender: &PublicKey, on_chain: u64) -> u64 {
+        let inner = self.lock();
+        let Some(queue) = inner.by_sender.get(sender) else {
+            return on_chain;
+        };
+        let mut next = on_chain;
+        while queue.contains_key(&next) {
+            next += 1;
+        }
+        next
+    }
+
     /// A pending transaction by id.
     pub fn get(&self, id: &Digest) -> Option<Transaction> {
         let inner = self.lock();
@@ -328,6 +342,18 @@ mod tests {
             .map(Transaction::nonce)
             .collect();
         assert_eq!(nonces, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn next_nonce_skips_consecutive_pending() {
+        let pool = pool(100, 100_000);
+        for nonce in [3, 4, 6] {
+            pool.insert(tx(1, nonce), 10, 0).unwrap();
+        }
+        let sender = tx(1, 0).sender().clone();
+        assert_eq!(pool.next_nonce(&sender, 3), 5);
+        assert_eq!(pool.next_nonce(&sender, 2), 2);
+        assert_eq!(pool.next_nonce(tx(2, 0).sender(), 7), 7);
     }
 
     #[test]
