@@ -8,6 +8,10 @@
 //! equal state and log roots at equal heights on every honest node, read
 //! from each node's own databases.
 
+// The stateful actor's future is deeply nested; its layout needs a
+// deeper query limit than the default.
+#![recursion_limit = "256"]
+
 use commonware_consensus::{
     simplex::{
         elector::RoundRobin,

@@ -678,7 +678,7 @@ async fn check_roles_and_membership(demo: &Demo) {
         .sign_and_submit(
             &farm_admin,
             Payload::ProposeMembership {
-                change: tracechain_types::MembershipChange::Add(spec),
+                change: tracechain_types::MembershipChange::Add(Box::new(spec)),
             },
         )
         .await
@@ -720,6 +720,39 @@ async fn check_roles_and_membership(demo: &Demo) {
     assert!(digest_from_hex(&tracechain_types::to_hex(id)).is_some());
 }
 
+/// A CI-sized run of the capture benchmark (never a timing threshold).
+fn check_capture_bench(demo: &Demo) {
+    let output = Command::new(BIN)
+        .args([
+            "bench",
+            "capture",
+            "--signers",
+            "4",
+            "--rate",
+            "20",
+            "--duration",
+            "2",
+            "--drain",
+            "30",
+        ])
+        .args(["--api", &demo.api])
+        .arg("--demo-dir")
+        .arg(demo.dir.path())
+        .output()
+        .expect("run bench capture");
+    assert!(
+        output.status.success(),
+        "bench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert_eq!(summary["bench"], "capture");
+    assert_eq!(summary["submitted"], 40);
+    assert_eq!(summary["rejected"], 0, "{summary}");
+    assert_eq!(summary["lost"], 0, "{summary}");
+    assert_eq!(summary["finalized"], 40, "{summary}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // The guard serializes whole networks (see `exclusive`).
 #[allow(clippy::await_holding_lock)]
@@ -734,4 +767,5 @@ async fn demo_supply_chain_end_to_end() {
     check_error_declaration(&demo).await;
     check_roles_and_membership(&demo).await;
     check_conformance(&demo).await;
+    check_capture_bench(&demo);
 }

@@ -163,6 +163,10 @@ pub(crate) fn submit_problem(err: SubmitError) -> Problem {
             err.to_string(),
         )
         .at("nonce"),
+        SubmitError::InvalidDocument(reason) => {
+            Problem::bad_request("invalid-epcis", "Invalid EPCIS document", reason)
+                .at("transaction.payload.document")
+        }
         SubmitError::Mempool(err) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "mempool-full",

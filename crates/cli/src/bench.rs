@@ -2,11 +2,12 @@
 //! its real HTTP API and measure what it finalizes.
 
 use anyhow::{Context, Result, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use commonware_cryptography::Signer;
 use hdrhistogram::Histogram;
 use std::{
     collections::HashMap,
+    path::PathBuf,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -14,7 +15,9 @@ use std::{
     time::{Duration, Instant},
 };
 use tracechain_client::{Client, ClientError};
-use tracechain_types::{Digest, Payload, PrivateKey, UnsignedTransaction, hash};
+use tracechain_types::{
+    Digest, Payload, PrivateKey, Transaction, UnsignedTransaction, hash, to_hex,
+};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -23,66 +26,183 @@ pub enum BenchCommand {
     /// Prints progress every second on stderr and one JSON summary line on
     /// stdout: submitted, accepted, rejected, finalized, lost, throughput
     /// and submission-to-finality latency percentiles.
-    Notes {
-        /// Node APIs to spread submissions over (comma-separated).
-        #[arg(long, value_delimiter = ',')]
-        api: Vec<String>,
-        /// Distinct signing keys.
-        #[arg(long, default_value_t = 10_000)]
-        signers: usize,
-        /// Target submissions per second.
-        #[arg(long, default_value_t = 1_000)]
-        rate: u64,
-        /// Seconds of submission.
-        #[arg(long, default_value_t = 30)]
-        duration: u64,
-        /// Most requests in flight.
-        #[arg(long, default_value_t = 256)]
-        concurrency: usize,
-        /// Seconds to wait after submission ends for the rest to finalize.
-        #[arg(long, default_value_t = 20)]
-        drain: u64,
+    Notes(LoadArgs),
+    /// EPCIS captures, each a separately signed document with one
+    /// commissioning ObjectEvent of a new item, from many agents.
+    ///
+    /// Needs a network started with the demo organisations (`tracechain up`
+    /// or `localnet --demo`): it registers `--signers` fresh agents of the
+    /// demo bakery with its admin key first.
+    Capture {
+        #[command(flatten)]
+        load: LoadArgs,
+        /// The network directory holding `demo/` keys.
+        #[arg(long)]
+        demo_dir: PathBuf,
     },
 }
 
-pub fn run(command: BenchCommand) -> Result<()> {
-    match command {
-        BenchCommand::Notes {
-            api,
-            signers,
-            rate,
-            duration,
-            concurrency,
-            drain,
-        } => {
-            if api.is_empty() || signers == 0 || rate == 0 {
-                bail!("--api, --signers and --rate must be non-empty / positive");
-            }
-            let runtime = ::tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            let summary = runtime.block_on(notes(NotesConfig {
-                apis: api,
-                signers,
-                rate,
-                duration: Duration::from_secs(duration),
-                concurrency,
-                drain: Duration::from_secs(drain),
-            }))?;
-            println!("{}", serde_json::to_string(&summary)?);
-            Ok(())
-        }
-    }
+#[derive(Args, Clone)]
+pub struct LoadArgs {
+    /// Node APIs to spread submissions over (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    api: Vec<String>,
+    /// Distinct signing keys.
+    #[arg(long, default_value_t = 10_000)]
+    signers: usize,
+    /// Target submissions per second.
+    #[arg(long, default_value_t = 1_000)]
+    rate: u64,
+    /// Seconds of submission.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Most requests in flight.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// Seconds to wait after submission ends for the rest to finalize.
+    #[arg(long, default_value_t = 20)]
+    drain: u64,
 }
 
-struct NotesConfig {
-    apis: Vec<String>,
-    signers: usize,
-    rate: u64,
-    duration: Duration,
-    concurrency: usize,
-    drain: Duration,
+pub fn run(command: BenchCommand) -> Result<()> {
+    let runtime = ::tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let summary = match command {
+        BenchCommand::Notes(load) => runtime.block_on(notes(load))?,
+        BenchCommand::Capture { load, demo_dir } => runtime.block_on(capture(load, demo_dir))?,
+    };
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+/// Builds the i-th transaction of a workload, signed by `key` with `nonce`.
+type MakeTx = Arc<dyn Fn(u64, &PrivateKey, u64) -> Transaction + Send + Sync>;
+
+/// Fresh keys per run, so every signer starts at nonce 0.
+fn fresh_keys(count: usize) -> Vec<PrivateKey> {
+    let run_seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    (0..count as u64)
+        .map(|i| PrivateKey::from_seed(run_seed.wrapping_add(i)))
+        .collect()
+}
+
+fn check(load: &LoadArgs) -> Result<Vec<Client>> {
+    if load.api.is_empty() || load.signers == 0 || load.rate == 0 {
+        bail!("--api, --signers and --rate must be non-empty / positive");
+    }
+    Ok(load.api.iter().map(|a| Client::new(a)).collect())
+}
+
+async fn notes(load: LoadArgs) -> Result<Summary> {
+    let clients = check(&load)?;
+    let chain_id = clients[0]
+        .status()
+        .await
+        .context("reading chain status")?
+        .chain_id;
+    let make: MakeTx = Arc::new(move |i, key, nonce| {
+        UnsignedTransaction {
+            chain_id: chain_id.clone(),
+            sender: key.public_key(),
+            nonce,
+            payload: Payload::Note {
+                hash: hash(&i.to_be_bytes()),
+                label: format!("bench note {i}"),
+            },
+        }
+        .sign(key)
+    });
+    drive("notes", &load, clients, fresh_keys(load.signers), make).await
+}
+
+/// Registers `keys` as agents of the demo bakery with the commissioning role.
+async fn register_agents(client: &Client, admin: &PrivateKey, keys: &[PrivateKey]) -> Result<()> {
+    let chain_id = client.status().await?.chain_id;
+    let mut nonce = client
+        .account(&to_hex(admin.public_key()))
+        .await?
+        .nonce_for_next();
+    let mut last = None;
+    for key in keys {
+        for payload in [
+            Payload::RegisterAgent {
+                agent: key.public_key(),
+                display_name: "bench agent".into(),
+            },
+            Payload::GrantRole {
+                agent: key.public_key(),
+                role: "capture:commissioning".into(),
+            },
+        ] {
+            let tx = UnsignedTransaction {
+                chain_id: chain_id.clone(),
+                sender: admin.public_key(),
+                nonce,
+                payload,
+            }
+            .sign(admin);
+            client.submit(&tx).await?;
+            nonce += 1;
+            last = Some(tx.id());
+        }
+    }
+    if let Some(id) = last {
+        let status = client.wait_final(&id, Duration::from_secs(120)).await?;
+        if status.status != "applied" {
+            bail!("registering bench agents failed: {:?}", status.reason);
+        }
+    }
+    Ok(())
+}
+
+async fn capture(load: LoadArgs, demo_dir: PathBuf) -> Result<Summary> {
+    let clients = check(&load)?;
+    let admin =
+        tracechain_crypto::read_key_file(&demo_dir.join("demo/golden-crust-bakery/admin.key"))
+            .context("the bakery admin key of a demo network")?;
+    let keys = fresh_keys(load.signers);
+    eprintln!("registering {} bench agents…", keys.len());
+    register_agents(&clients[0], &admin, &keys).await?;
+    let chain_id = clients[0].status().await?.chain_id;
+    // Item serials unique to this run: thousands of distinct identifiers.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let make: MakeTx = Arc::new(move |i, key, nonce| {
+        let event = serde_json::json!({
+            "type": "ObjectEvent",
+            "eventTime": "2025-06-01T12:00:00.000Z",
+            "eventTimeZoneOffset": "+02:00",
+            "epcList": [format!("urn:epc:id:sgtin:4023456.000022.R{run}N{i}")],
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "disposition": "active",
+            "readPoint": {"id": "urn:epc:id:sgln:4023456.00001.0"},
+            "bizLocation": {"id": "urn:epc:id:sgln:4023456.00001.0"},
+        });
+        let document = serde_json::json!({
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "type": "EPCISDocument", "schemaVersion": "2.0",
+            "creationDate": "2025-06-01T12:00:00Z",
+            "epcisBody": {"eventList": [event]},
+        });
+        UnsignedTransaction {
+            chain_id: chain_id.clone(),
+            sender: key.public_key(),
+            nonce,
+            payload: Payload::Capture {
+                document: document.to_string().into_bytes(),
+            },
+        }
+        .sign(key)
+    });
+    drive("capture", &load, clients, keys, make).await
 }
 
 /// Shared counters and the submission times of accepted transactions.
@@ -122,23 +242,14 @@ struct Latency {
     max: u64,
 }
 
-async fn notes(config: NotesConfig) -> Result<Summary> {
-    let clients: Vec<Client> = config.apis.iter().map(|a| Client::new(a)).collect();
-    let chain_id = clients[0]
-        .status()
-        .await
-        .context("reading chain status")?
-        .chain_id;
-    // Fresh keys per run, so every signer starts at nonce 0.
-    let run_seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or_default();
-    let keys: Arc<Vec<PrivateKey>> = Arc::new(
-        (0..config.signers as u64)
-            .map(|i| PrivateKey::from_seed(run_seed.wrapping_add(i)))
-            .collect(),
-    );
+/// Runs a workload open loop and summarizes what finalized.
+async fn drive(
+    bench: &'static str,
+    load: &LoadArgs,
+    clients: Vec<Client>,
+    keys: Vec<PrivateKey>,
+    make: MakeTx,
+) -> Result<Summary> {
     let tracker = Arc::new(Tracker {
         latencies: Mutex::new(Some(Histogram::new(3)?)),
         ..Default::default()
@@ -152,10 +263,13 @@ async fn notes(config: NotesConfig) -> Result<Summary> {
     let progress = ::tokio::spawn(report_progress(tracker.clone()));
 
     let started = Instant::now();
-    submit_open_loop(&config, &clients, &chain_id, keys, tracker.clone()).await;
-    let submit_window = started.elapsed();
+    submit_open_loop(load, &clients, Arc::new(keys), make, tracker.clone()).await;
+    let window = started
+        .elapsed()
+        .max(Duration::from_millis(1))
+        .as_secs_f64();
 
-    let drain_deadline = Instant::now() + config.drain;
+    let drain_deadline = Instant::now() + Duration::from_secs(load.drain);
     while Instant::now() < drain_deadline
         && !tracker
             .in_flight
@@ -165,7 +279,6 @@ async fn notes(config: NotesConfig) -> Result<Summary> {
     {
         ::tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let elapsed = started.elapsed();
     watcher.abort();
     progress.abort();
 
@@ -186,14 +299,11 @@ async fn notes(config: NotesConfig) -> Result<Summary> {
         },
     );
     let accepted = tracker.accepted.load(Ordering::Relaxed);
-    // Throughput over the submission window plus the time the tail needed.
-    let window = submit_window.max(Duration::from_millis(1)).as_secs_f64();
-    let _ = elapsed;
     Ok(Summary {
-        bench: "notes",
-        nodes: config.apis.len(),
-        signers: config.signers,
-        target_rate: config.rate,
+        bench,
+        nodes: load.api.len(),
+        signers: load.signers,
+        target_rate: load.rate,
         duration_s: window,
         submitted: tracker.submitted.load(Ordering::Relaxed),
         accepted,
@@ -208,18 +318,18 @@ async fn notes(config: NotesConfig) -> Result<Summary> {
 
 /// Issues transaction i at time i / rate, round-robin over signers and nodes.
 async fn submit_open_loop(
-    config: &NotesConfig,
+    load: &LoadArgs,
     clients: &[Client],
-    chain_id: &str,
     keys: Arc<Vec<PrivateKey>>,
+    make: MakeTx,
     tracker: Arc<Tracker>,
 ) {
-    let semaphore = Arc::new(::tokio::sync::Semaphore::new(config.concurrency));
-    let total = config.rate * config.duration.as_secs();
+    let semaphore = Arc::new(::tokio::sync::Semaphore::new(load.concurrency));
+    let total = load.rate * load.duration;
     let start = Instant::now();
     let mut nonces = vec![0u64; keys.len()];
     for i in 0..total {
-        let due = start + Duration::from_nanos(i * 1_000_000_000 / config.rate);
+        let due = start + Duration::from_nanos(i * 1_000_000_000 / load.rate);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             ::tokio::time::sleep(wait).await;
         }
@@ -230,27 +340,19 @@ async fn submit_open_loop(
             return;
         };
         let client = clients[(i as usize) % clients.len()].clone();
-        let keys = keys.clone();
-        let tracker = tracker.clone();
-        let chain_id = chain_id.to_string();
+        let (keys, tracker, make) = (keys.clone(), tracker.clone(), make.clone());
         ::tokio::spawn(async move {
-            let key = &keys[signer];
-            let tx = UnsignedTransaction {
-                chain_id,
-                sender: key.public_key(),
-                nonce,
-                payload: Payload::Note {
-                    hash: hash(&i.to_be_bytes()),
-                    label: format!("bench note {i}"),
-                },
-            }
-            .sign(key);
+            let tx = make(i, &keys[signer], nonce);
             tracker.submitted.fetch_add(1, Ordering::Relaxed);
-            let sent = Instant::now();
             if let Ok(mut in_flight) = tracker.in_flight.lock() {
-                in_flight.insert(tx.id(), sent);
+                in_flight.insert(tx.id(), Instant::now());
             }
-            match client.submit(&tx).await {
+            let submitted = if matches!(tx.payload(), Payload::Capture { .. }) {
+                client.submit_capture(&tx).await
+            } else {
+                client.submit(&tx).await
+            };
+            match submitted {
                 Ok(_) => {
                     tracker.accepted.fetch_add(1, Ordering::Relaxed);
                 }
@@ -265,7 +367,7 @@ async fn submit_open_loop(
         });
     }
     // Wait for the last submissions to be answered.
-    let _ = semaphore.acquire_many(config.concurrency as u32).await;
+    let _ = semaphore.acquire_many(load.concurrency as u32).await;
 }
 
 fn record_error(tracker: &Tracker, err: ClientError) {

@@ -3,7 +3,10 @@
 use crate::submit::{print_final, runtime, submit_and_wait};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 use tracechain_client::Client;
 use tracechain_crypto::{read_encryption_key_file, read_key_file};
 use tracechain_types::{
@@ -139,7 +142,7 @@ fn agent_key(hex: &str) -> Result<PublicKey> {
     public_key_from_hex(hex).with_context(|| format!("'{hex}' is not a hex ed25519 public key"))
 }
 
-fn run_payload(api: &str, key: &PathBuf, payload: Payload, timeout: u64, json: bool) -> Result<()> {
+fn run_payload(api: &str, key: &Path, payload: Payload, timeout: u64, json: bool) -> Result<()> {
     let key = read_key_file(key)?;
     let status = submit_and_wait(api, &key, payload, timeout)?;
     print_final(&status, json, &[])
@@ -174,7 +177,7 @@ pub fn org(command: OrgCommand) -> Result<()> {
                 encryption_key: read_encryption_key_file(&encryption_key)?.public,
                 regulator,
             };
-            let change = MembershipChange::Add(spec);
+            let change = MembershipChange::Add(Box::new(spec));
             run_payload(
                 &api,
                 &key,
@@ -265,7 +268,7 @@ pub fn role(command: RoleCommand) -> Result<()> {
 
 pub fn recall(
     api: &str,
-    key: &PathBuf,
+    key: &Path,
     target: &str,
     reason: &str,
     timeout: u64,
@@ -280,13 +283,7 @@ pub fn recall(
 
 /// `tracechain capture`: signs and posts the document, waits for finality,
 /// prints each event's hash and the block.
-pub fn capture(
-    api: &str,
-    key: &PathBuf,
-    document: &PathBuf,
-    timeout: u64,
-    json: bool,
-) -> Result<()> {
+pub fn capture(api: &str, key: &Path, document: &PathBuf, timeout: u64, json: bool) -> Result<()> {
     let key = read_key_file(key)?;
     let bytes =
         std::fs::read(document).with_context(|| format!("reading {}", document.display()))?;

@@ -251,6 +251,34 @@ impl Client {
         Ok((tx.id(), answer))
     }
 
+    /// Posts a signed capture transaction EPCIS-style: the document as the
+    /// body, the signer, nonce and signature as headers (docs/adr/0007).
+    pub async fn submit_capture(&self, tx: &Transaction) -> Result<Digest, ClientError> {
+        let Payload::Capture { document } = tx.payload() else {
+            return Err(ClientError::Unexpected {
+                url: self.base.clone(),
+                detail: "not a capture transaction".into(),
+            });
+        };
+        let url = format!("{}/v1/capture", self.base);
+        let response = self
+            .http
+            .post(&url)
+            .header("content-type", "application/ld+json")
+            .header("tracechain-signer", to_hex(tx.sender()))
+            .header("tracechain-nonce", tx.nonce().to_string())
+            .header("tracechain-signature", to_hex(tx.signature()))
+            .body(document.clone())
+            .send()
+            .await
+            .map_err(|source| ClientError::Http {
+                url: url.clone(),
+                source,
+            })?;
+        let _: serde_json::Value = decode(url, response).await?;
+        Ok(tx.id())
+    }
+
     /// `/v1/capture/{id}`.
     pub async fn capture_status(&self, id: &str) -> Result<serde_json::Value, ClientError> {
         self.get(&format!("/v1/capture/{id}")).await

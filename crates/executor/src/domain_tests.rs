@@ -186,7 +186,7 @@ const ITEM: &str = "urn:epc:id:sgtin:0614141.107346.2018";
 const ITEM2: &str = "urn:epc:id:sgtin:0614141.107346.2019";
 
 fn retailer_gln() -> String {
-    format!("urn:epc:id:sgln:4034567.00000.0")
+    "urn:epc:id:sgln:4034567.00000.0".to_string()
 }
 
 #[test]
@@ -376,7 +376,7 @@ fn a_document_is_all_or_nothing() {
         "the valid first event was not applied either"
     );
     assert_eq!(
-        chain.capture(BRAND + 100, &[good.clone()]),
+        chain.capture(BRAND + 100, std::slice::from_ref(&good)),
         Outcome::Applied
     );
     // The very same event again is a duplicate (same canonical hash).
@@ -459,7 +459,10 @@ fn transformations_consume_inputs_and_create_outputs() {
     let ship = format!(
         r#"{{"type":"ObjectEvent","eventTime":"2025-01-01T10:00:00Z","eventTimeZoneOffset":"+00:00","epcList":[],"quantityList":[{{"epcClass":"{flour}","quantity":100,"uom":"KGM"}}],"action":"OBSERVE","bizStep":"shipping","destinationList":[{{"type":"owning_party","destination":"{mill_gln}"}}]}}"#
     );
-    assert_eq!(chain.capture(FARM + 100, &[ship.clone()]), Outcome::Applied);
+    assert_eq!(
+        chain.capture(FARM + 100, std::slice::from_ref(&ship)),
+        Outcome::Applied
+    );
     let receive = ship
         .replace("shipping", "receiving")
         .replace("10:00:00", "11:00:00");
@@ -600,7 +603,7 @@ fn membership_needs_more_than_two_thirds() {
     let propose = chain.sign(
         BRAND,
         Payload::ProposeMembership {
-            change: MembershipChange::Add(newcomer),
+            change: MembershipChange::Add(Box::new(newcomer)),
         },
     );
     let proposal = propose.id();

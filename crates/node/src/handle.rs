@@ -14,7 +14,7 @@ use commonware_consensus::{simplex::types::Finalization, types::Height};
 use std::sync::Arc;
 use tracechain_executor::{AdmissionError, check_admission};
 use tracechain_state::{records, store::StorageContext};
-use tracechain_types::{Block, Digest, PublicKey, Receipt, Transaction};
+use tracechain_types::{Block, Digest, Payload, PublicKey, Receipt, Transaction};
 
 /// A finality certificate over a block digest.
 pub type FinalityCertificate =
@@ -29,6 +29,10 @@ pub enum SubmitError {
     Admission(#[from] AdmissionError),
     #[error(transparent)]
     Mempool(#[from] MempoolError),
+    /// A capture whose document is not valid EPCIS 2.0 never reaches a
+    /// block.
+    #[error("invalid EPCIS document: {0}")]
+    InvalidDocument(String),
 }
 
 /// Where a transaction is.
@@ -122,6 +126,10 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
             return Err(SubmitError::BadSignature);
         }
         check_admission(&self.reader, &self.chain_id, &tx).await?;
+        if let Payload::Capture { document } = tx.payload() {
+            tracechain_executor::capture::parse_document(document)
+                .map_err(|failure| SubmitError::InvalidDocument(failure.reason))?;
+        }
         let id = tx.id();
         self.mempool
             .insert(tx.clone(), tx.encode_size(), now_ms(&self.context))?;

@@ -224,7 +224,7 @@ impl ProposedChange {
                 admin,
                 encryption_key,
                 regulator,
-            } => MembershipChange::Add(OrganisationSpec {
+            } => MembershipChange::Add(Box::new(OrganisationSpec {
                 id: id.clone(),
                 name: name.clone(),
                 company_prefixes: company_prefixes.clone(),
@@ -232,7 +232,7 @@ impl ProposedChange {
                 admin: PublicKey::decode(commonware_codec::Copying(admin.as_slice())).ok()?,
                 encryption_key: *encryption_key,
                 regulator: *regulator,
-            }),
+            })),
             ProposedChange::Remove { organisation } => MembershipChange::Remove {
                 organisation: organisation.clone(),
             },

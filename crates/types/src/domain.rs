@@ -198,7 +198,7 @@ pub fn gs1_check_digit_ok(digits: &str) -> bool {
 /// What a membership proposal changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MembershipChange {
-    Add(OrganisationSpec),
+    Add(Box<OrganisationSpec>),
     Remove { organisation: String },
 }
 
@@ -231,7 +231,9 @@ impl Read for MembershipChange {
 
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
         match u8::read(buf)? {
-            0 => Ok(MembershipChange::Add(OrganisationSpec::read(buf)?)),
+            0 => Ok(MembershipChange::Add(Box::new(OrganisationSpec::read(
+                buf,
+            )?))),
             1 => Ok(MembershipChange::Remove {
                 organisation: read_string(buf, MAX_ORG_ID_BYTES, "organisation id")?,
             }),
@@ -258,7 +260,7 @@ mod tests {
             regulator: false,
         };
         for change in [
-            MembershipChange::Add(spec),
+            MembershipChange::Add(Box::new(spec)),
             MembershipChange::Remove {
                 organisation: "acme-foods".into(),
             },
