@@ -720,6 +720,59 @@ async fn check_roles_and_membership(demo: &Demo) {
     assert!(digest_from_hex(&tracechain_types::to_hex(id)).is_some());
 }
 
+/// `tracechain capture` signs, submits, waits and prints every event's
+/// hash and the block.
+fn check_cli_capture(demo: &Demo) {
+    let file = demo.dir.path().join("cli-capture.jsonld");
+    let events = vec![
+        object(
+            &loaf(1002),
+            "inspecting",
+            "urn:epc:id:sgln:4067890.00001.0",
+            "2025-06-05T09:00:00Z",
+        ),
+        object(
+            &loaf(1002),
+            "inspecting",
+            "urn:epc:id:sgln:4067890.00001.0",
+            "2025-06-05T09:30:00Z",
+        ),
+    ];
+    std::fs::write(&file, document(events)).unwrap();
+    let key = demo.dir.path().join("demo/freshmart/agent.key");
+    let output = Command::new(BIN)
+        .args(["capture", "--json", "--api", &demo.api, "--key"])
+        .arg(&key)
+        .arg(&file)
+        .output()
+        .expect("run tracechain capture");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let job: Value = serde_json::from_slice(&output.stdout).expect("capture --json");
+    assert_eq!(job["success"], true);
+    assert!(job["blockHeight"].as_u64().unwrap() > 0);
+    let hashes: Vec<&str> = job["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventHash"].as_str().unwrap())
+        .collect();
+    assert_eq!(hashes.len(), 2);
+    assert!(hashes.iter().all(|h| h.starts_with("ni:///sha-256;")) && hashes[0] != hashes[1]);
+    let human = Command::new(BIN)
+        .args(["capture", "--api", &demo.api, "--key"])
+        .arg(&key)
+        .arg(&file)
+        .output()
+        .expect("run tracechain capture again");
+    // The same events again are duplicates: the command fails and says so.
+    assert!(!human.status.success());
+    assert!(String::from_utf8_lossy(&human.stderr).contains("duplicate_event"));
+}
+
 /// A CI-sized run of the capture benchmark (never a timing threshold).
 fn check_capture_bench(demo: &Demo) {
     let output = Command::new(BIN)
@@ -767,5 +820,6 @@ async fn demo_supply_chain_end_to_end() {
     check_error_declaration(&demo).await;
     check_roles_and_membership(&demo).await;
     check_conformance(&demo).await;
+    check_cli_capture(&demo);
     check_capture_bench(&demo);
 }
