@@ -11,7 +11,7 @@ use tracechain_types::{
 
 mod support;
 
-use support::{BIN, Network, exclusive, free_port_run, wait_height};
+use support::{BIN, Network, exclusive, start_detached, stop_detached, wait_height};
 
 fn note(
     key: &PrivateKey,
@@ -261,26 +261,8 @@ async fn four_processes_survive_a_sigkill_and_catch_up() {
 fn localnet_command_detaches_and_stops() {
     let _exclusive = exclusive();
     let dir = tempfile::tempdir().expect("temp dir");
-    let p2p = free_port_run(4);
-    let api = free_port_run(8) + 4;
-    let output = Command::new(BIN)
-        .args(["localnet", "--validators", "4", "--detach", "--json"])
-        .args([
-            "--p2p-port",
-            &p2p.to_string(),
-            "--api-port",
-            &api.to_string(),
-        ])
-        .arg("--dir")
-        .arg(dir.path())
-        .output()
-        .expect("run localnet");
-    let stop = || {
-        Command::new(BIN)
-            .args(["localnet", "--stop", "--dir"])
-            .arg(dir.path())
-            .output()
-    };
+    let output = start_detached(dir.path(), &[]);
+    let stop = || stop_detached(dir.path());
     if !output.status.success() {
         let _ = stop();
         panic!(

@@ -12,7 +12,7 @@ use std::{
     process::Command,
     time::Duration,
 };
-use support::{BIN, exclusive, free_port_run};
+use support::{BIN, exclusive, start_detached, stop_detached};
 use tracechain_client::{Client, ClientError, Problem};
 use tracechain_crypto::read_key_file;
 use tracechain_types::{PrivateKey, digest_from_hex};
@@ -28,46 +28,26 @@ struct Demo {
 
 impl Drop for Demo {
     fn drop(&mut self) {
-        let _ = Command::new(BIN)
-            .args(["localnet", "--stop", "--dir"])
-            .arg(self.dir.path())
-            .output();
+        let _ = stop_detached(self.dir.path());
     }
 }
 
 impl Demo {
     fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let p2p = free_port_run(4);
-        let api = free_port_run(8) + 4;
-        let demo = Demo {
-            api: format!("http://127.0.0.1:{api}"),
+        let output = start_detached(dir.path(), &["--demo"]);
+        // Stops whatever started, even if the start failed half way.
+        let mut demo = Demo {
+            api: String::new(),
             dir,
         };
-        let output = Command::new(BIN)
-            .args([
-                "localnet",
-                "--validators",
-                "4",
-                "--demo",
-                "--detach",
-                "--json",
-            ])
-            .args([
-                "--p2p-port",
-                &p2p.to_string(),
-                "--api-port",
-                &api.to_string(),
-            ])
-            .arg("--dir")
-            .arg(demo.dir.path())
-            .output()
-            .expect("run localnet --demo");
         assert!(
             output.status.success(),
             "localnet --demo failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+        let report: Value = serde_json::from_slice(&output.stdout).expect("localnet --json");
+        demo.api = report["nodes"][0]["api"].as_str().expect("api").to_string();
         demo
     }
 

@@ -164,3 +164,31 @@ pub async fn wait_height(network: &Network, index: usize, height: u64, timeout: 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Runs `tracechain localnet --detach --json` with 4 validators in `dir` on
+/// free ports (plus `extra` arguments); returns the process output.
+pub fn start_detached(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let p2p = free_port_run(4);
+    let api = free_port_run(8) + 4;
+    Command::new(BIN)
+        .args(["localnet", "--validators", "4", "--detach", "--json"])
+        .args([
+            "--p2p-port",
+            &p2p.to_string(),
+            "--api-port",
+            &api.to_string(),
+        ])
+        .args(extra)
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .expect("run tracechain localnet")
+}
+
+/// `tracechain localnet --stop` for the network in `dir`.
+pub fn stop_detached(dir: &Path) -> std::io::Result<std::process::Output> {
+    Command::new(BIN)
+        .args(["localnet", "--stop", "--dir"])
+        .arg(dir)
+        .output()
+}

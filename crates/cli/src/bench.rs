@@ -348,7 +348,7 @@ async fn submit_open_loop(
                 in_flight.insert(tx.id(), Instant::now());
             }
             let submitted = if matches!(tx.payload(), Payload::Capture { .. }) {
-                client.submit_capture(&tx).await
+                client.submit_capture(&tx).await.map(|_| tx.id())
             } else {
                 client.submit(&tx).await
             };

@@ -187,9 +187,9 @@ impl Client {
         })
     }
 
-    /// Builds, signs and submits a transaction from `key` with its next
-    /// nonce; returns the transaction.
-    pub async fn sign_and_submit(
+    /// Builds and signs a transaction from `key` for this node's chain,
+    /// with the next nonce past what the node holds pending.
+    pub async fn sign(
         &self,
         key: &PrivateKey,
         payload: Payload,
@@ -199,13 +199,22 @@ impl Client {
             .account(&to_hex(key.public_key()))
             .await?
             .nonce_for_next();
-        let tx = UnsignedTransaction {
+        Ok(UnsignedTransaction {
             chain_id,
             sender: key.public_key(),
             nonce,
             payload,
         }
-        .sign(key);
+        .sign(key))
+    }
+
+    /// Builds, signs and submits a transaction from `key`; returns it.
+    pub async fn sign_and_submit(
+        &self,
+        key: &PrivateKey,
+        payload: Payload,
+    ) -> Result<Transaction, ClientError> {
+        let tx = self.sign(key, payload).await?;
         self.submit(&tx).await?;
         Ok(tx)
     }
@@ -218,42 +227,14 @@ impl Client {
         key: &PrivateKey,
         document: Vec<u8>,
     ) -> Result<(Digest, serde_json::Value), ClientError> {
-        let chain_id = self.status().await?.chain_id;
-        let nonce = self
-            .account(&to_hex(key.public_key()))
-            .await?
-            .nonce_for_next();
-        let unsigned = UnsignedTransaction {
-            chain_id,
-            sender: key.public_key(),
-            nonce,
-            payload: Payload::Capture {
-                document: document.clone(),
-            },
-        };
-        let tx = unsigned.sign(key);
-        let url = format!("{}/v1/capture", self.base);
-        let response = self
-            .http
-            .post(&url)
-            .header("content-type", "application/ld+json")
-            .header("tracechain-signer", to_hex(key.public_key()))
-            .header("tracechain-nonce", nonce.to_string())
-            .header("tracechain-signature", to_hex(tx.signature()))
-            .body(document)
-            .send()
-            .await
-            .map_err(|source| ClientError::Http {
-                url: url.clone(),
-                source,
-            })?;
-        let answer: serde_json::Value = decode(url, response).await?;
+        let tx = self.sign(key, Payload::Capture { document }).await?;
+        let answer = self.submit_capture(&tx).await?;
         Ok((tx.id(), answer))
     }
 
     /// Posts a signed capture transaction EPCIS-style: the document as the
     /// body, the signer, nonce and signature as headers (docs/adr/0007).
-    pub async fn submit_capture(&self, tx: &Transaction) -> Result<Digest, ClientError> {
+    pub async fn submit_capture(&self, tx: &Transaction) -> Result<serde_json::Value, ClientError> {
         let Payload::Capture { document } = tx.payload() else {
             return Err(ClientError::Unexpected {
                 url: self.base.clone(),
@@ -275,8 +256,7 @@ impl Client {
                 url: url.clone(),
                 source,
             })?;
-        let _: serde_json::Value = decode(url, response).await?;
-        Ok(tx.id())
+        decode(url, response).await
     }
 
     /// `/v1/capture/{id}`.
