@@ -51,7 +51,11 @@ fn founding() -> Vec<FoundingOrganisation> {
         let mut agents = vec![(
             key(seed + 100).public_key(),
             format!("{id} agent"),
-            vec!["capture:*".to_string(), "recall:issue".to_string()],
+            vec![
+                "capture:*".to_string(),
+                "recall:issue".to_string(),
+                "shipment:handoff".to_string(),
+            ],
         )];
         if seed == BRAND {
             agents.push((
@@ -674,4 +678,248 @@ fn removed_members_can_no_longer_capture() {
         &[object("OBSERVE", "inspecting", &[ITEM], 0, "")],
     );
     assert_eq!(failed_code(&capture), Some("organisation_inactive"));
+}
+
+mod parcels {
+    use super::*;
+    use tracechain_state::parcels::{self, ParcelStatus};
+    use tracechain_types::{
+        Digest, hash,
+        parcel::{DocumentAnchor, ParcelException, RouteStop},
+    };
+
+    const PARCEL: &str = "urn:epc:id:sscc:0614141.0000000042";
+
+    fn anchor(readers: &[&str]) -> DocumentAnchor {
+        DocumentAnchor {
+            fingerprint: hash(b"parcel info"),
+            ciphertext_hash: hash(b"envelope"),
+            readers: readers.iter().map(|r| r.to_string()).collect(),
+            label: "parcel 42".into(),
+        }
+    }
+
+    fn register(chain: &mut Chain) -> Outcome {
+        chain.run(
+            BRAND + 100,
+            Payload::RegisterParcel {
+                parcel: PARCEL.into(),
+                recipient: "retailer".into(),
+                route: vec![RouteStop {
+                    organisation: "carrier".into(),
+                    location: None,
+                }],
+                document: anchor(&["brand", "carrier", "retailer", "regulator"]),
+            },
+        )
+    }
+
+    fn propose(chain: &mut Chain, seed: u64, to: &str, wait_ms: u64) -> (Digest, Outcome) {
+        let tx = chain.sign(
+            seed,
+            Payload::ProposeHandoff {
+                parcel: PARCEL.into(),
+                to: to.into(),
+                next: None,
+                location: Some("urn:epc:id:sgln:0614141.00001.0".into()),
+                wait_ms,
+            },
+        );
+        let id = tx.id();
+        (id, chain.block(vec![tx]).remove(0))
+    }
+
+    fn parcel(chain: &Chain) -> parcels::ParcelRecord {
+        let id = tracechain_epcis::Identifier::parse(PARCEL).unwrap();
+        block_on(parcels::parcel(&chain.store, id.canonical()))
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn registration_is_checked() {
+        let mut chain = Chain::new();
+        assert_eq!(register(&mut chain), Outcome::Applied);
+        assert_eq!(failed_code(&register(&mut chain)), Some("parcel_exists"));
+        let record = parcel(&chain);
+        assert_eq!(
+            (record.sender.as_str(), record.custodian.as_str()),
+            ("brand", "brand")
+        );
+        assert!(
+            block_on(parcels::document(&chain.store, &hash(b"parcel info")))
+                .unwrap()
+                .is_some()
+        );
+        let unknown = chain.run(
+            BRAND + 100,
+            Payload::RegisterParcel {
+                parcel: "urn:epc:id:sscc:0614141.0000000043".into(),
+                recipient: "nobody".into(),
+                route: vec![],
+                document: anchor(&[]),
+            },
+        );
+        assert_eq!(failed_code(&unknown), Some("unknown_organisation"));
+    }
+
+    #[test]
+    fn custody_moves_only_when_both_sides_sign() {
+        let mut chain = Chain::new();
+        register(&mut chain);
+        let (_, by_stranger) = propose(&mut chain, CARRIER + 100, "retailer", 60_000);
+        assert_eq!(failed_code(&by_stranger), Some("not_custodian"));
+        let (handoff, proposed) = propose(&mut chain, BRAND + 100, "carrier", 60_000);
+        assert_eq!(proposed, Outcome::Applied);
+        assert_eq!(
+            parcel(&chain).custodian,
+            "brand",
+            "a proposal alone moves nothing"
+        );
+        let (_, second) = propose(&mut chain, BRAND + 100, "carrier", 60_000);
+        assert_eq!(failed_code(&second), Some("handoff_pending"));
+
+        let wrong = chain.run(
+            RETAILER + 100,
+            Payload::AcceptHandoff {
+                parcel: PARCEL.into(),
+                handoff,
+            },
+        );
+        assert_eq!(failed_code(&wrong), Some("not_party"));
+        let accepted = chain.run(
+            CARRIER + 100,
+            Payload::AcceptHandoff {
+                parcel: PARCEL.into(),
+                handoff,
+            },
+        );
+        assert_eq!(accepted, Outcome::Applied);
+        let record = parcel(&chain);
+        assert_eq!(
+            (record.custodian.as_str(), record.status),
+            ("carrier", ParcelStatus::InTransit)
+        );
+        let done = &record.handoffs[0];
+        assert_eq!(done.proposal.from, "brand");
+        assert!(!done.proposal.off_route);
+        assert!(
+            block_on(domain::event(&chain.store, &done.event_hash))
+                .unwrap()
+                .is_some()
+        );
+        assert!(done.event_json.contains("handoffAcceptance"));
+    }
+
+    #[test]
+    fn rejection_keeps_custody_and_off_route_is_flagged() {
+        let mut chain = Chain::new();
+        register(&mut chain);
+        let (handoff, _) = propose(&mut chain, BRAND + 100, "mill", 60_000);
+        assert!(
+            parcel(&chain).pending.as_ref().unwrap().off_route,
+            "the mill is not on the route"
+        );
+        let no_reason = chain.run(
+            MILL + 100,
+            Payload::RejectHandoff {
+                parcel: PARCEL.into(),
+                handoff,
+                reason: " ".into(),
+            },
+        );
+        assert_eq!(failed_code(&no_reason), Some("missing_reason"));
+        let rejected = chain.run(
+            MILL + 100,
+            Payload::RejectHandoff {
+                parcel: PARCEL.into(),
+                handoff,
+                reason: "wrong depot".into(),
+            },
+        );
+        assert_eq!(rejected, Outcome::Applied);
+        let record = parcel(&chain);
+        assert_eq!(record.custodian, "brand");
+        assert!(record.pending.is_none());
+        assert_eq!(
+            record.closed[0].rejection_reason.as_deref(),
+            Some("wrong depot")
+        );
+    }
+
+    #[test]
+    fn unanswered_proposals_expire_and_can_be_cancelled() {
+        let mut chain = Chain::new();
+        register(&mut chain);
+        // Block timestamps advance 1 ms per height in this harness.
+        let (handoff, _) = propose(&mut chain, BRAND + 100, "carrier", 2);
+        let early = chain.run(
+            BRAND + 100,
+            Payload::CancelHandoff {
+                parcel: PARCEL.into(),
+                handoff,
+            },
+        );
+        assert_eq!(failed_code(&early), Some("not_expired"));
+        chain.block(vec![]);
+        let late = chain.run(
+            CARRIER + 100,
+            Payload::AcceptHandoff {
+                parcel: PARCEL.into(),
+                handoff,
+            },
+        );
+        assert_eq!(failed_code(&late), Some("handoff_expired"));
+        let cancelled = chain.run(
+            BRAND + 100,
+            Payload::CancelHandoff {
+                parcel: PARCEL.into(),
+                handoff,
+            },
+        );
+        assert_eq!(cancelled, Outcome::Applied);
+        assert!(parcel(&chain).pending.is_none());
+    }
+
+    #[test]
+    fn delivery_closes_the_parcel_and_exceptions_are_recorded() {
+        let mut chain = Chain::new();
+        register(&mut chain);
+        let (first, _) = propose(&mut chain, BRAND + 100, "carrier", 60_000);
+        chain.run(
+            CARRIER + 100,
+            Payload::AcceptHandoff {
+                parcel: PARCEL.into(),
+                handoff: first,
+            },
+        );
+        let damaged = chain.run(
+            CARRIER + 100,
+            Payload::DeclareParcelException {
+                parcel: PARCEL.into(),
+                exception: ParcelException::Damaged,
+                reason: "crushed corner".into(),
+            },
+        );
+        assert_eq!(damaged, Outcome::Applied);
+        let (last, _) = propose(&mut chain, CARRIER + 100, "retailer", 60_000);
+        let delivered = chain.run(
+            RETAILER + 100,
+            Payload::AcceptHandoff {
+                parcel: PARCEL.into(),
+                handoff: last,
+            },
+        );
+        assert_eq!(delivered, Outcome::Applied);
+        let record = parcel(&chain);
+        assert_eq!(record.status, ParcelStatus::Delivered);
+        assert!(record.damaged);
+        assert_eq!(record.handoffs.len(), 2);
+        assert!(
+            record.handoffs[1].event_json.contains("BizStep-accepting")
+                || record.handoffs[1].event_json.contains("accepting")
+        );
+        let (_, after) = propose(&mut chain, RETAILER + 100, "carrier", 60_000);
+        assert_eq!(failed_code(&after), Some("parcel_closed"));
+    }
 }

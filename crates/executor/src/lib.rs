@@ -19,6 +19,7 @@
 pub mod capture;
 mod membership;
 mod overlay;
+mod parcel;
 mod payload;
 mod recall;
 

@@ -1,7 +1,7 @@
 //! The rules of each payload. Every rule is checked before the first write,
 //! so a failed payload changes nothing.
 
-use crate::{BlockEnv, capture, membership, recall};
+use crate::{BlockEnv, capture, membership, parcel, recall};
 use tracechain_state::{
     Store,
     records::{self, NoteRecord, RecordError},
@@ -57,6 +57,47 @@ pub(crate) async fn apply(
         }
         Payload::Capture { document } => capture::capture(store, env, tx, document).await,
         Payload::Recall { target, reason } => recall::recall(store, env, tx, target, reason).await,
+        Payload::AnchorDocument { anchor } => parcel::anchor_document(store, env, tx, anchor).await,
+        Payload::RegisterParcel {
+            parcel: id,
+            recipient,
+            route,
+            document,
+        } => parcel::register(store, env, tx, id, recipient, route, document).await,
+        Payload::ProposeHandoff {
+            parcel: id,
+            to,
+            next,
+            location,
+            wait_ms,
+        } => {
+            let proposal = parcel::Proposal {
+                parcel: id,
+                to,
+                next,
+                location,
+                wait_ms: *wait_ms,
+            };
+            parcel::propose(store, env, tx, proposal).await
+        }
+        Payload::AcceptHandoff {
+            parcel: id,
+            handoff,
+        } => parcel::accept(store, env, tx, id, handoff).await,
+        Payload::RejectHandoff {
+            parcel: id,
+            handoff,
+            reason,
+        } => parcel::close(store, env, tx, id, handoff, Some(reason)).await,
+        Payload::CancelHandoff {
+            parcel: id,
+            handoff,
+        } => parcel::close(store, env, tx, id, handoff, None).await,
+        Payload::DeclareParcelException {
+            parcel: id,
+            exception,
+            reason,
+        } => parcel::exception(store, env, tx, id, *exception, reason).await,
     }
 }
 

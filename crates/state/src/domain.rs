@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::collections::BTreeSet;
 use tracechain_types::{Digest, MembershipChange, OrganisationSpec, PublicKey, to_hex};
 
-async fn get<T: DeserializeOwned>(
+pub(crate) async fn get<T: DeserializeOwned>(
     store: &impl StateRead,
     key: Digest,
     what: &'static str,
@@ -23,7 +23,7 @@ async fn get<T: DeserializeOwned>(
     }
 }
 
-fn put<T: Serialize>(store: &mut impl Store, key: Digest, value: &T) {
+pub(crate) fn put<T: Serialize>(store: &mut impl Store, key: Digest, value: &T) {
     // Serializing plain structs into a Vec cannot fail.
     let bytes = postcard::to_allocvec(value).unwrap_or_default();
     store.put(key, bytes);

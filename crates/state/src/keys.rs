@@ -39,6 +39,10 @@ pub enum Namespace {
     Item = 13,
     /// canonical identifier -> recall record
     Recall = 14,
+    /// document fingerprint -> anchored document
+    Document = 15,
+    /// canonical parcel id -> parcel record
+    Parcel = 16,
 }
 
 /// A namespaced state key.

@@ -13,6 +13,7 @@
 pub mod db;
 pub mod domain;
 pub mod keys;
+pub mod parcels;
 pub mod records;
 pub mod store;
 pub mod value;

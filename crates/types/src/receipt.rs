@@ -98,10 +98,18 @@ pub enum RecordKind {
     /// An earlier event declared in error; the subject is its hash.
     ErrorDeclared = 8,
     Recall = 9,
+    DocumentAnchored = 10,
+    ParcelRegistered = 11,
+    HandoffProposed = 12,
+    HandoffAccepted = 13,
+    HandoffRejected = 14,
+    HandoffCancelled = 15,
+    ParcelDelivered = 16,
+    ParcelException = 17,
 }
 
 impl RecordKind {
-    const ALL: [RecordKind; 10] = [
+    const ALL: [RecordKind; 18] = [
         RecordKind::AccountRegistered,
         RecordKind::Note,
         RecordKind::OrganisationJoined,
@@ -112,6 +120,14 @@ impl RecordKind {
         RecordKind::Event,
         RecordKind::ErrorDeclared,
         RecordKind::Recall,
+        RecordKind::DocumentAnchored,
+        RecordKind::ParcelRegistered,
+        RecordKind::HandoffProposed,
+        RecordKind::HandoffAccepted,
+        RecordKind::HandoffRejected,
+        RecordKind::HandoffCancelled,
+        RecordKind::ParcelDelivered,
+        RecordKind::ParcelException,
     ];
 
     pub fn name(self) -> &'static str {
@@ -126,6 +142,14 @@ impl RecordKind {
             RecordKind::Event => "event",
             RecordKind::ErrorDeclared => "error_declared",
             RecordKind::Recall => "recall",
+            RecordKind::DocumentAnchored => "document_anchored",
+            RecordKind::ParcelRegistered => "parcel_registered",
+            RecordKind::HandoffProposed => "handoff_proposed",
+            RecordKind::HandoffAccepted => "handoff_accepted",
+            RecordKind::HandoffRejected => "handoff_rejected",
+            RecordKind::HandoffCancelled => "handoff_cancelled",
+            RecordKind::ParcelDelivered => "parcel_delivered",
+            RecordKind::ParcelException => "parcel_exception",
         }
     }
 

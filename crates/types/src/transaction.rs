@@ -7,8 +7,12 @@
 
 use crate::{
     Digest, PublicKey, Signature,
-    domain::{MAX_NAME_BYTES, MAX_ROLE_BYTES, MembershipChange},
+    domain::{MAX_NAME_BYTES, MAX_ORG_ID_BYTES, MAX_ROLE_BYTES, MembershipChange},
     hash,
+    parcel::{
+        DocumentAnchor, ParcelException, RouteStop, option_size, read_option, read_route,
+        route_size, write_option, write_route,
+    },
 };
 
 use bytes::BufMut;
@@ -62,6 +66,41 @@ pub enum Payload {
     Capture { document: Vec<u8> },
     /// A brand owner or regulator recalls an item, batch or class.
     Recall { target: String, reason: String },
+    /// Anchors an off-chain document (fingerprint, content address, readers).
+    AnchorDocument { anchor: DocumentAnchor },
+    /// The sender registers a parcel, its planned route and its (encrypted,
+    /// off-chain) information document.
+    RegisterParcel {
+        parcel: String,
+        recipient: String,
+        route: Vec<RouteStop>,
+        document: DocumentAnchor,
+    },
+    /// The current holder proposes handing the parcel to `to`; valid for
+    /// `wait_ms` after its block.
+    ProposeHandoff {
+        parcel: String,
+        to: String,
+        next: Option<String>,
+        location: Option<String>,
+        wait_ms: u64,
+    },
+    /// The receiving party accepts a pending hand-off: custody moves.
+    AcceptHandoff { parcel: String, handoff: Digest },
+    /// The receiving party refuses a pending hand-off, with a reason.
+    RejectHandoff {
+        parcel: String,
+        handoff: Digest,
+        reason: String,
+    },
+    /// The proposer withdraws a hand-off nobody accepted in time.
+    CancelHandoff { parcel: String, handoff: Digest },
+    /// The holder declares the parcel damaged, lost or returned.
+    DeclareParcelException {
+        parcel: String,
+        exception: ParcelException,
+        reason: String,
+    },
 }
 
 impl Payload {
@@ -74,6 +113,13 @@ impl Payload {
     const TAG_APPROVE_PROPOSAL: u8 = 6;
     const TAG_CAPTURE: u8 = 7;
     const TAG_RECALL: u8 = 8;
+    const TAG_ANCHOR_DOCUMENT: u8 = 9;
+    const TAG_REGISTER_PARCEL: u8 = 10;
+    const TAG_PROPOSE_HANDOFF: u8 = 11;
+    const TAG_ACCEPT_HANDOFF: u8 = 12;
+    const TAG_REJECT_HANDOFF: u8 = 13;
+    const TAG_CANCEL_HANDOFF: u8 = 14;
+    const TAG_PARCEL_EXCEPTION: u8 = 15;
 
     /// A short stable name for the payload kind (API and metrics).
     pub fn kind(&self) -> &'static str {
@@ -87,6 +133,13 @@ impl Payload {
             Payload::ApproveProposal { .. } => "approve_proposal",
             Payload::Capture { .. } => "capture",
             Payload::Recall { .. } => "recall",
+            Payload::AnchorDocument { .. } => "anchor_document",
+            Payload::RegisterParcel { .. } => "register_parcel",
+            Payload::ProposeHandoff { .. } => "propose_handoff",
+            Payload::AcceptHandoff { .. } => "accept_handoff",
+            Payload::RejectHandoff { .. } => "reject_handoff",
+            Payload::CancelHandoff { .. } => "cancel_handoff",
+            Payload::DeclareParcelException { .. } => "parcel_exception",
         }
     }
 }
@@ -138,6 +191,66 @@ impl Write for Payload {
                 target.as_bytes().write(buf);
                 reason.as_bytes().write(buf);
             }
+            Payload::AnchorDocument { anchor } => {
+                Self::TAG_ANCHOR_DOCUMENT.write(buf);
+                anchor.write(buf);
+            }
+            Payload::RegisterParcel {
+                parcel,
+                recipient,
+                route,
+                document,
+            } => {
+                Self::TAG_REGISTER_PARCEL.write(buf);
+                parcel.as_bytes().write(buf);
+                recipient.as_bytes().write(buf);
+                write_route(route, buf);
+                document.write(buf);
+            }
+            Payload::ProposeHandoff {
+                parcel,
+                to,
+                next,
+                location,
+                wait_ms,
+            } => {
+                Self::TAG_PROPOSE_HANDOFF.write(buf);
+                parcel.as_bytes().write(buf);
+                to.as_bytes().write(buf);
+                write_option(next, buf);
+                write_option(location, buf);
+                wait_ms.write(buf);
+            }
+            Payload::AcceptHandoff { parcel, handoff } => {
+                Self::TAG_ACCEPT_HANDOFF.write(buf);
+                parcel.as_bytes().write(buf);
+                handoff.write(buf);
+            }
+            Payload::RejectHandoff {
+                parcel,
+                handoff,
+                reason,
+            } => {
+                Self::TAG_REJECT_HANDOFF.write(buf);
+                parcel.as_bytes().write(buf);
+                handoff.write(buf);
+                reason.as_bytes().write(buf);
+            }
+            Payload::CancelHandoff { parcel, handoff } => {
+                Self::TAG_CANCEL_HANDOFF.write(buf);
+                parcel.as_bytes().write(buf);
+                handoff.write(buf);
+            }
+            Payload::DeclareParcelException {
+                parcel,
+                exception,
+                reason,
+            } => {
+                Self::TAG_PARCEL_EXCEPTION.write(buf);
+                parcel.as_bytes().write(buf);
+                (*exception as u8).write(buf);
+                reason.as_bytes().write(buf);
+            }
         }
     }
 }
@@ -159,6 +272,47 @@ impl EncodeSize for Payload {
             Payload::Capture { document } => document.encode_size(),
             Payload::Recall { target, reason } => {
                 target.as_bytes().encode_size() + reason.as_bytes().encode_size()
+            }
+            Payload::AnchorDocument { anchor } => anchor.encode_size(),
+            Payload::RegisterParcel {
+                parcel,
+                recipient,
+                route,
+                document,
+            } => {
+                parcel.as_bytes().encode_size()
+                    + recipient.as_bytes().encode_size()
+                    + route_size(route)
+                    + document.encode_size()
+            }
+            Payload::ProposeHandoff {
+                parcel,
+                to,
+                next,
+                location,
+                wait_ms,
+            } => {
+                parcel.as_bytes().encode_size()
+                    + to.as_bytes().encode_size()
+                    + option_size(next)
+                    + option_size(location)
+                    + wait_ms.encode_size()
+            }
+            Payload::AcceptHandoff { parcel, handoff }
+            | Payload::CancelHandoff { parcel, handoff } => {
+                parcel.as_bytes().encode_size() + handoff.encode_size()
+            }
+            Payload::RejectHandoff {
+                parcel,
+                handoff,
+                reason,
+            } => {
+                parcel.as_bytes().encode_size()
+                    + handoff.encode_size()
+                    + reason.as_bytes().encode_size()
+            }
+            Payload::DeclareParcelException { parcel, reason, .. } => {
+                parcel.as_bytes().encode_size() + 1 + reason.as_bytes().encode_size()
             }
         }
     }
@@ -200,6 +354,43 @@ impl Read for Payload {
             Self::TAG_RECALL => Ok(Payload::Recall {
                 target: read_string(buf, MAX_IDENTIFIER_BYTES, "recall target")?,
                 reason: read_string(buf, MAX_REASON_BYTES, "recall reason")?,
+            }),
+            Self::TAG_ANCHOR_DOCUMENT => Ok(Payload::AnchorDocument {
+                anchor: DocumentAnchor::read(buf)?,
+            }),
+            Self::TAG_REGISTER_PARCEL => Ok(Payload::RegisterParcel {
+                parcel: read_string(buf, MAX_IDENTIFIER_BYTES, "parcel")?,
+                recipient: read_string(buf, MAX_ORG_ID_BYTES, "recipient")?,
+                route: read_route(buf)?,
+                document: DocumentAnchor::read(buf)?,
+            }),
+            Self::TAG_PROPOSE_HANDOFF => Ok(Payload::ProposeHandoff {
+                parcel: read_string(buf, MAX_IDENTIFIER_BYTES, "parcel")?,
+                to: read_string(buf, MAX_ORG_ID_BYTES, "receiving party")?,
+                next: read_option(buf, MAX_ORG_ID_BYTES, "next party")?,
+                location: read_option(buf, MAX_IDENTIFIER_BYTES, "location")?,
+                wait_ms: u64::read(buf)?,
+            }),
+            Self::TAG_ACCEPT_HANDOFF => Ok(Payload::AcceptHandoff {
+                parcel: read_string(buf, MAX_IDENTIFIER_BYTES, "parcel")?,
+                handoff: Digest::read(buf)?,
+            }),
+            Self::TAG_REJECT_HANDOFF => Ok(Payload::RejectHandoff {
+                parcel: read_string(buf, MAX_IDENTIFIER_BYTES, "parcel")?,
+                handoff: Digest::read(buf)?,
+                reason: read_string(buf, MAX_REASON_BYTES, "rejection reason")?,
+            }),
+            Self::TAG_CANCEL_HANDOFF => Ok(Payload::CancelHandoff {
+                parcel: read_string(buf, MAX_IDENTIFIER_BYTES, "parcel")?,
+                handoff: Digest::read(buf)?,
+            }),
+            Self::TAG_PARCEL_EXCEPTION => Ok(Payload::DeclareParcelException {
+                parcel: read_string(buf, MAX_IDENTIFIER_BYTES, "parcel")?,
+                exception: {
+                    let tag = u8::read(buf)?;
+                    ParcelException::from_u8(tag).ok_or(CodecError::InvalidEnum(tag))?
+                },
+                reason: read_string(buf, MAX_REASON_BYTES, "exception reason")?,
             }),
             other => Err(CodecError::InvalidEnum(other)),
         }
