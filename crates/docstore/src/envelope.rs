@@ -257,3 +257,262 @@ fn checked_readers(readers: &[Reader]) -> Result<Vec<&Reader>, DocError> {
     }
     Ok(sorted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        canonical::fingerprint,
+        rng::os_rng,
+        test_util::{Org, orgs},
+    };
+    use serde_json::json;
+
+    fn parcel() -> Value {
+        json!({
+            "parcel": "urn:epc:id:sscc:0614141.1234567890",
+            "sender": {"name": "Acme GmbH", "address": "Hauptstraße 1, Berlin"},
+            "recipient": {"name": "Bolt & Co", "address": "1 Main St, Springfield"},
+            "contents": ["widgets", "gadgets"],
+            "declared_value": {"amount": 1250, "currency": "EUR"}
+        })
+    }
+
+    #[test]
+    fn round_trip_for_one_to_five_readers() {
+        for n in 1..=5 {
+            let orgs = orgs(n);
+            let readers: Vec<Reader> = orgs.iter().rev().map(Org::reader).collect();
+            let envelope = seal(&parcel(), &readers, &mut os_rng()).expect("seal");
+            assert_eq!(envelope.fingerprint(), fingerprint(&parcel()));
+            let mut ids: Vec<&str> = orgs.iter().map(|o| o.id.as_str()).collect();
+            ids.sort();
+            assert_eq!(envelope.readers().collect::<Vec<_>>(), ids);
+            let decoded = Envelope::from_bytes(&envelope.to_bytes()).expect("decode");
+            assert_eq!(decoded, envelope);
+            for org in &orgs {
+                assert_eq!(
+                    open(&decoded, &org.id, &org.secret).expect("open"),
+                    parcel()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sealing_twice_gives_different_bytes_same_fingerprint() {
+        let org = Org::new("carrier");
+        let a = seal(&parcel(), &[org.reader()], &mut os_rng()).expect("seal");
+        let b = seal(&parcel(), &[org.reader()], &mut os_rng()).expect("seal");
+        assert_ne!(a.to_bytes(), b.to_bytes());
+        assert_ne!(a.ciphertext_hash(), b.ciphertext_hash());
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn a_non_reader_cannot_open() {
+        let [sender, carrier, outsider] = ["sender", "carrier", "outsider"].map(Org::new);
+        let envelope = seal(
+            &parcel(),
+            &[sender.reader(), carrier.reader()],
+            &mut os_rng(),
+        )
+        .expect("seal");
+        assert!(matches!(
+            open(&envelope, &outsider.id, &outsider.secret),
+            Err(DocError::NotAReader(id)) if id == "outsider"
+        ));
+        // Claiming to be a reader without its key gets nowhere either.
+        assert!(matches!(
+            open(&envelope, &carrier.id, &outsider.secret),
+            Err(DocError::DecryptionFailed)
+        ));
+    }
+
+    #[test]
+    fn wrong_secret_fails() {
+        let org = Org::new("carrier");
+        let envelope = seal(&parcel(), &[org.reader()], &mut os_rng()).expect("seal");
+        let mut wrong = org.secret;
+        wrong[7] ^= 0x40;
+        assert!(matches!(
+            open(&envelope, &org.id, &wrong),
+            Err(DocError::DecryptionFailed)
+        ));
+        assert!(matches!(
+            open(&envelope, &org.id, &[0u8; 32]),
+            Err(DocError::DecryptionFailed)
+        ));
+    }
+
+    /// Every single-bit change anywhere in a sealed envelope is caught, for
+    /// every reader: by decoding, by HPKE, by the content AEAD over the
+    /// header, or by the fingerprint check.
+    #[test]
+    fn flipping_any_byte_of_a_sealed_envelope_fails() {
+        let orgs = orgs(2);
+        let readers: Vec<Reader> = orgs.iter().map(Org::reader).collect();
+        let bytes = seal(&json!({"a": [1, 2, 3]}), &readers, &mut os_rng())
+            .expect("seal")
+            .to_bytes();
+        for i in 0..bytes.len() {
+            for mask in [0x01u8, 0x80] {
+                let mut damaged = bytes.clone();
+                damaged[i] ^= mask;
+                let Ok(envelope) = Envelope::from_bytes(&damaged) else {
+                    continue;
+                };
+                for org in &orgs {
+                    assert!(
+                        open(&envelope, &org.id, &org.secret).is_err(),
+                        "byte {i} mask {mask:#x} went unnoticed by {}",
+                        org.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn flipping_any_byte_of_a_public_envelope_fails() {
+        let bytes = seal_public(&parcel()).expect("seal").to_bytes();
+        for i in 0..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[i] ^= 0x01;
+            if let Ok(envelope) = Envelope::from_bytes(&damaged) {
+                assert!(open_public(&envelope).is_err(), "byte {i} went unnoticed");
+            }
+        }
+    }
+
+    /// Key wraps are bound to the fingerprint: grafting one envelope's reader
+    /// entries onto another document does not open.
+    #[test]
+    fn wrapped_keys_cannot_be_repointed_at_another_fingerprint() {
+        let org = Org::new("carrier");
+        let a = seal(&json!({"doc": "a"}), &[org.reader()], &mut os_rng()).expect("seal");
+        let b = seal(&json!({"doc": "b"}), &[org.reader()], &mut os_rng()).expect("seal");
+        let mut graft = b.clone();
+        if let (Body::Sealed { recipients: ra, .. }, Body::Sealed { recipients: rb, .. }) =
+            (&a.body, &mut graft.body)
+        {
+            *rb = ra.clone();
+        }
+        assert!(open(&graft, &org.id, &org.secret).is_err());
+        // Relabelling a's fingerprint as b's fails too.
+        let mut relabelled = a.clone();
+        relabelled.fingerprint = b.fingerprint;
+        assert!(open(&relabelled, &org.id, &org.secret).is_err());
+    }
+
+    #[test]
+    fn key_wraps_are_bound_to_the_reader_id() {
+        // A reader entry moved under another reader's name does not open,
+        // even for the holder of the key it was wrapped to.
+        let org = Org::new("b-reader");
+        let envelope = seal(&parcel(), &[org.reader()], &mut os_rng()).expect("seal");
+        let mut renamed = envelope.clone();
+        if let Body::Sealed { recipients, .. } = &mut renamed.body {
+            recipients[0].id = "a-reader".into();
+        }
+        assert!(matches!(
+            open(&renamed, "a-reader", &org.secret),
+            Err(DocError::DecryptionFailed)
+        ));
+    }
+
+    #[test]
+    fn public_documents_round_trip() {
+        let envelope = seal_public(&parcel()).expect("seal");
+        assert!(envelope.is_public());
+        assert_eq!(envelope.readers().count(), 0);
+        assert_eq!(envelope.fingerprint(), fingerprint(&parcel()));
+        let decoded = Envelope::from_bytes(&envelope.to_bytes()).expect("decode");
+        assert_eq!(open_public(&decoded).expect("open"), parcel());
+        // Deterministic: the content address of a public document is fixed.
+        assert_eq!(
+            seal_public(&parcel()).expect("seal").ciphertext_hash(),
+            envelope.ciphertext_hash()
+        );
+    }
+
+    #[test]
+    fn kinds_are_not_confused() {
+        let org = Org::new("carrier");
+        let sealed = seal(&parcel(), &[org.reader()], &mut os_rng()).expect("seal");
+        let public = seal_public(&parcel()).expect("seal");
+        assert!(matches!(
+            open_public(&sealed),
+            Err(DocError::WrongKind {
+                expected: "public",
+                ..
+            })
+        ));
+        assert!(matches!(
+            open(&public, &org.id, &org.secret),
+            Err(DocError::WrongKind {
+                expected: "sealed",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn bad_reader_lists_are_refused() {
+        let org = Org::new("carrier");
+        let mut rng = os_rng();
+        assert!(matches!(
+            seal(&parcel(), &[], &mut rng),
+            Err(DocError::NoReaders)
+        ));
+        assert!(matches!(
+            seal(&parcel(), &[org.reader(), org.reader()], &mut rng),
+            Err(DocError::DuplicateReader(_))
+        ));
+        for id in [String::new(), "x".repeat(MAX_READER_ID_BYTES + 1)] {
+            let reader = Reader {
+                id,
+                public_key: org.public,
+            };
+            assert!(matches!(
+                seal(&parcel(), &[reader], &mut rng),
+                Err(DocError::InvalidReaderId(_))
+            ));
+        }
+        let longest = Reader {
+            id: "é".repeat(MAX_READER_ID_BYTES / 2),
+            public_key: org.public,
+        };
+        assert!(seal(&parcel(), &[longest], &mut rng).is_ok());
+        // A low-order point would make the shared secret all zeros.
+        let zero = Reader {
+            id: "zero".into(),
+            public_key: [0u8; 32],
+        };
+        assert!(matches!(
+            seal(&parcel(), &[zero], &mut rng),
+            Err(DocError::InvalidPublicKey(id)) if id == "zero"
+        ));
+        let too_many: Vec<Reader> = (0..=MAX_READERS)
+            .map(|i| Reader {
+                id: format!("r{i}"),
+                public_key: org.public,
+            })
+            .collect();
+        assert!(matches!(
+            seal(&parcel(), &too_many, &mut rng),
+            Err(DocError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn oversized_documents_are_refused() {
+        let big = Value::String("x".repeat(MAX_DOCUMENT_BYTES));
+        assert!(matches!(seal_public(&big), Err(DocError::TooLarge { .. })));
+        let org = Org::new("carrier");
+        assert!(matches!(
+            seal(&big, &[org.reader()], &mut os_rng()),
+            Err(DocError::TooLarge { .. })
+        ));
+    }
+}

@@ -24,7 +24,9 @@ pub enum DocError {
     },
 
     /// `seal` was given no readers; use `seal_public` for public documents.
-    #[error("a confidential document needs at least one reader (use seal_public for public documents)")]
+    #[error(
+        "a confidential document needs at least one reader (use seal_public for public documents)"
+    )]
     NoReaders,
 
     /// A reader id is empty or longer than `MAX_READER_ID_BYTES`.
@@ -64,6 +66,12 @@ pub enum DocError {
     /// be the fingerprint everybody else computes.
     #[error("payload is not canonical JSON")]
     NotCanonical,
+
+    /// The document contains a number whose canonical text serde_json reads
+    /// back as a different number (some floats beyond 2^53), so it could
+    /// not be opened and re-fingerprinted. Write such values as strings.
+    #[error("document does not survive a JSON round trip (a float that does not read back exactly)")]
+    NotRoundTrip,
 
     /// A JSON value nests deeper than `MAX_JSON_DEPTH`, which the decoder
     /// (serde_json) would refuse to read back.

@@ -59,11 +59,10 @@ impl DocumentStore {
         temp.write_all(envelope_bytes)
             .and_then(|()| temp.as_file().sync_all())
             .map_err(DocError::io(temp.path()))?;
-        temp.persist(&path)
-            .map_err(|e| DocError::Io {
-                path: path.clone(),
-                source: e.error,
-            })?;
+        temp.persist(&path).map_err(|e| DocError::Io {
+            path: path.clone(),
+            source: e.error,
+        })?;
         sync_dir(&shard)?;
         Ok(hash)
     }
@@ -129,7 +128,9 @@ impl DocumentStore {
             for entry in fs::read_dir(&shard_path).map_err(DocError::io(&shard_path))? {
                 let entry = entry.map_err(DocError::io(&shard_path))?;
                 let name = entry.file_name();
-                let Some(name) = name.to_str().filter(|n| is_hex(n, 64) && n.starts_with(prefix))
+                let Some(name) = name
+                    .to_str()
+                    .filter(|n| is_hex(n, 64) && n.starts_with(prefix))
                 else {
                     continue;
                 };
@@ -175,9 +176,7 @@ impl DocumentStore {
         hash: &[u8; 32],
         expected_fingerprint: &[u8; 32],
     ) -> Result<Envelope, DocError> {
-        let envelope = self
-            .get_envelope(hash)?
-            .ok_or(DocError::NotFound(*hash))?;
+        let envelope = self.get_envelope(hash)?.ok_or(DocError::NotFound(*hash))?;
         if envelope.fingerprint() != *expected_fingerprint {
             return Err(DocError::FingerprintMismatch {
                 expected: *expected_fingerprint,

@@ -56,7 +56,8 @@ pub(crate) fn wrap_key(
     rng: &mut impl CryptoRng,
 ) -> Result<([u8; ENCAPPED_KEY_LEN], [u8; WRAPPED_KEY_LEN]), DocError> {
     let invalid = || DocError::InvalidPublicKey(reader_id.to_owned());
-    let public = <Kem as hpke::Kem>::PublicKey::from_bytes(reader_public_key).map_err(|_| invalid())?;
+    let public =
+        <Kem as hpke::Kem>::PublicKey::from_bytes(reader_public_key).map_err(|_| invalid())?;
     let (encapped, wrapped) = hpke::single_shot_seal_with_rng::<HpkeAead, HkdfSha256, Kem>(
         &OpModeS::Base,
         &public,
@@ -83,8 +84,8 @@ pub(crate) fn unwrap_key(
     secret: &[u8; 32],
     fingerprint: &[u8; 32],
 ) -> Result<Zeroizing<[u8; CONTENT_KEY_LEN]>, DocError> {
-    let private =
-        <Kem as hpke::Kem>::PrivateKey::from_bytes(secret).map_err(|_| DocError::DecryptionFailed)?;
+    let private = <Kem as hpke::Kem>::PrivateKey::from_bytes(secret)
+        .map_err(|_| DocError::DecryptionFailed)?;
     let encapped = <Kem as hpke::Kem>::EncappedKey::from_bytes(encapped)
         .map_err(|_| DocError::DecryptionFailed)?;
     let key = Zeroizing::new(
@@ -115,7 +116,13 @@ pub(crate) fn encrypt_content(
     plaintext: &[u8],
 ) -> Result<Vec<u8>, DocError> {
     ContentCipher::new(&(*key).into())
-        .encrypt(&(*nonce).into(), Payload { msg: plaintext, aad })
+        .encrypt(
+            &(*nonce).into(),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         // Only possible for plaintexts beyond ChaCha20's 256 GiB limit,
         // far above MAX_DOCUMENT_BYTES.
         .map_err(|_| DocError::TooLarge {
@@ -132,7 +139,13 @@ pub(crate) fn decrypt_content(
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, DocError> {
     ContentCipher::new(&(*key).into())
-        .decrypt(&(*nonce).into(), Payload { msg: ciphertext, aad })
+        .decrypt(
+            &(*nonce).into(),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
         .map(Zeroizing::new)
         .map_err(|_| DocError::DecryptionFailed)
 }
