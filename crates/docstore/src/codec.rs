@@ -229,3 +229,148 @@ impl<'a> Input<'a> {
         self.take(len)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        envelope::{Reader, seal, seal_public},
+        rng::os_rng,
+        test_util::{Org, orgs},
+    };
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn sample_envelopes() -> Vec<Vec<u8>> {
+        let orgs = orgs(3);
+        let readers: Vec<Reader> = orgs.iter().map(Org::reader).collect();
+        vec![
+            seal(&json!({"k": "v", "n": [1, 2]}), &readers, &mut os_rng())
+                .expect("seal")
+                .to_bytes(),
+            seal_public(&json!({"k": "v"})).expect("seal").to_bytes(),
+        ]
+    }
+
+    #[test]
+    fn layout_is_as_documented() {
+        let org = Org::new("ab");
+        let envelope = seal(&json!(1), &[org.reader()], &mut os_rng()).expect("seal");
+        let bytes = envelope.to_bytes();
+        assert_eq!(&bytes[..4], b"TCDE");
+        assert_eq!(bytes[4], FORMAT_VERSION);
+        assert_eq!(bytes[5], KIND_SEALED);
+        assert_eq!(bytes[6..38], envelope.fingerprint());
+        assert_eq!(bytes[50..52], [0, 1]); // one reader
+        assert_eq!(bytes[52], 2); // id length
+        assert_eq!(&bytes[53..55], b"ab");
+        let payload_at = 55 + ENCAPPED_KEY_LEN + WRAPPED_KEY_LEN;
+        // canonical "1" is one byte, plus the tag.
+        assert_eq!(bytes[payload_at..payload_at + 4], [0, 0, 0, 17]);
+        assert_eq!(bytes.len(), payload_at + 4 + 17);
+
+        let public = seal_public(&json!(1)).expect("seal").to_bytes();
+        assert_eq!(public[5], KIND_PUBLIC);
+        assert_eq!(&public[38..], &[0, 0, 0, 1, b'1']);
+    }
+
+    #[test]
+    fn absurd_lengths_are_refused_without_allocating() {
+        let mut public = seal_public(&json!(1)).expect("seal").to_bytes();
+        public.truncate(38);
+        public.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            Envelope::from_bytes(&public),
+            Err(DocError::TooLarge { what: "payload", .. })
+        ));
+
+        let mut sealed = sample_envelopes().remove(0);
+        sealed[50..52].copy_from_slice(&u16::MAX.to_be_bytes());
+        assert!(matches!(
+            Envelope::from_bytes(&sealed),
+            Err(DocError::TooLarge { what: "reader list", .. })
+        ));
+        sealed[50..52].copy_from_slice(&1000u16.to_be_bytes());
+        assert!(matches!(
+            Envelope::from_bytes(&sealed),
+            Err(DocError::Malformed("reader count exceeds the input"))
+        ));
+        assert!(matches!(
+            Envelope::from_bytes(&vec![0u8; MAX_ENVELOPE_BYTES + 1]),
+            Err(DocError::TooLarge { what: "envelope", .. })
+        ));
+    }
+
+    #[test]
+    fn strictness() {
+        let good = sample_envelopes();
+        for bytes in &good {
+            let mut trailing = bytes.clone();
+            trailing.push(0);
+            assert!(Envelope::from_bytes(&trailing).is_err());
+            for cut in 0..bytes.len() {
+                assert!(Envelope::from_bytes(&bytes[..cut]).is_err(), "prefix {cut}");
+            }
+            let mut version = bytes.clone();
+            version[4] = 2;
+            assert!(matches!(
+                Envelope::from_bytes(&version),
+                Err(DocError::Malformed("unsupported envelope version"))
+            ));
+        }
+        // Readers out of order: swap the first two entries' ids ("org-0" and
+        // "org-1" have the same length, so the layout stays valid).
+        let mut swapped = good[0].clone();
+        let entry = 1 + 5 + ENCAPPED_KEY_LEN + WRAPPED_KEY_LEN;
+        swapped[53..58].copy_from_slice(b"org-1");
+        swapped[53 + entry..58 + entry].copy_from_slice(b"org-0");
+        assert!(matches!(
+            Envelope::from_bytes(&swapped),
+            Err(DocError::Malformed("readers not in strictly ascending order"))
+        ));
+        let mut duplicate = good[0].clone();
+        duplicate[53 + entry..58 + entry].copy_from_slice(b"org-0");
+        assert!(Envelope::from_bytes(&duplicate).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Arbitrary bytes never panic the decoder, with or without a valid
+        /// magic/version/kind in front (so the garbage reaches the body).
+        #[test]
+        fn from_bytes_never_panics_on_garbage(
+            prefix in prop::sample::select(vec![&b""[..], b"TCDE\x01\x00", b"TCDE\x01\x01"]),
+            garbage in prop::collection::vec(any::<u8>(), 0..600),
+        ) {
+            let bytes = [prefix, &garbage].concat();
+            if let Ok(envelope) = Envelope::from_bytes(&bytes) {
+                prop_assert_eq!(envelope.to_bytes(), bytes);
+            }
+        }
+
+        /// Arbitrary bytes behind a valid prefix reach the deeper parsing
+        /// paths; whatever decodes re-encodes to exactly the same bytes.
+        #[test]
+        fn from_bytes_is_strict_and_total_on_mutations(
+            which in 0usize..2,
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+            tail in prop::collection::vec(any::<u8>(), 0..8),
+        ) {
+            let mut bytes = sample_envelopes().swap_remove(which);
+            for (at, value) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = value;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            bytes.extend_from_slice(&tail);
+            if let Ok(envelope) = Envelope::from_bytes(&bytes) {
+                prop_assert_eq!(envelope.to_bytes(), bytes);
+            }
+        }
+    }
+}
