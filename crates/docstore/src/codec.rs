@@ -281,14 +281,20 @@ mod tests {
         public.extend_from_slice(&u32::MAX.to_be_bytes());
         assert!(matches!(
             Envelope::from_bytes(&public),
-            Err(DocError::TooLarge { what: "payload", .. })
+            Err(DocError::TooLarge {
+                what: "payload",
+                ..
+            })
         ));
 
         let mut sealed = sample_envelopes().remove(0);
         sealed[50..52].copy_from_slice(&u16::MAX.to_be_bytes());
         assert!(matches!(
             Envelope::from_bytes(&sealed),
-            Err(DocError::TooLarge { what: "reader list", .. })
+            Err(DocError::TooLarge {
+                what: "reader list",
+                ..
+            })
         ));
         sealed[50..52].copy_from_slice(&1000u16.to_be_bytes());
         assert!(matches!(
@@ -297,7 +303,10 @@ mod tests {
         ));
         assert!(matches!(
             Envelope::from_bytes(&vec![0u8; MAX_ENVELOPE_BYTES + 1]),
-            Err(DocError::TooLarge { what: "envelope", .. })
+            Err(DocError::TooLarge {
+                what: "envelope",
+                ..
+            })
         ));
     }
 
@@ -326,7 +335,9 @@ mod tests {
         swapped[53 + entry..58 + entry].copy_from_slice(b"org-0");
         assert!(matches!(
             Envelope::from_bytes(&swapped),
-            Err(DocError::Malformed("readers not in strictly ascending order"))
+            Err(DocError::Malformed(
+                "readers not in strictly ascending order"
+            ))
         ));
         let mut duplicate = good[0].clone();
         duplicate[53 + entry..58 + entry].copy_from_slice(b"org-0");

@@ -70,7 +70,9 @@ pub enum DocError {
     /// The document contains a number whose canonical text serde_json reads
     /// back as a different number (some floats beyond 2^53), so it could
     /// not be opened and re-fingerprinted. Write such values as strings.
-    #[error("document does not survive a JSON round trip (a float that does not read back exactly)")]
+    #[error(
+        "document does not survive a JSON round trip (a float that does not read back exactly)"
+    )]
     NotRoundTrip,
 
     /// A JSON value nests deeper than `MAX_JSON_DEPTH`, which the decoder

@@ -76,7 +76,16 @@ impl DocumentStore {
             Err(e) => return Err(DocError::io(&path)(e)),
         };
         // Never read more than an envelope can be: a huge file under our name
-        // is damage, not a document.
+        // is damage, not a document. (The length is checked again while
+        // reading, in case the file grows in between.)
+        let len = file.metadata().map_err(DocError::io(&path))?.len();
+        if len > MAX_ENVELOPE_BYTES as u64 {
+            return Err(DocError::TooLarge {
+                what: "stored file",
+                len: usize::try_from(len).unwrap_or(usize::MAX),
+                max: MAX_ENVELOPE_BYTES,
+            });
+        }
         let mut bytes = Vec::new();
         file.take(MAX_ENVELOPE_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
@@ -207,4 +216,181 @@ fn sync_dir(dir: &Path) -> Result<(), DocError> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        canonical::fingerprint,
+        envelope::{seal, seal_public},
+        rng::os_rng,
+        test_util::Org,
+    };
+    use serde_json::json;
+
+    fn parcel() -> Value {
+        json!({"parcel": "p-1", "to": "1 Main St", "value": 1250})
+    }
+
+    fn store() -> (tempfile::TempDir, DocumentStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = DocumentStore::open(dir.path().join("docs")).expect("open");
+        (dir, store)
+    }
+
+    #[test]
+    fn put_get_contains_list() {
+        let (_dir, store) = store();
+        let org = Org::new("carrier");
+        let bytes = seal(&parcel(), &[org.reader()], &mut os_rng())
+            .expect("seal")
+            .to_bytes();
+        let hash = store.put(&bytes).expect("put");
+        assert_eq!(hash, ciphertext_hash(&bytes));
+        let name = hex::encode(hash);
+        assert!(store.root().join(&name[..2]).join(&name).is_file());
+        assert!(store.contains(&hash).expect("contains"));
+        assert_eq!(store.get(&hash).expect("get"), Some(bytes.clone()));
+        // Idempotent.
+        assert_eq!(store.put(&bytes).expect("put again"), hash);
+
+        let public = seal_public(&parcel()).expect("seal").to_bytes();
+        let public_hash = store.put(&public).expect("put");
+        let mut expected = vec![hash, public_hash];
+        expected.sort();
+        assert_eq!(store.list().expect("list"), expected);
+
+        let missing = [7u8; 32];
+        assert!(!store.contains(&missing).expect("contains"));
+        assert_eq!(store.get(&missing).expect("get"), None);
+    }
+
+    #[test]
+    fn a_file_modified_on_disk_is_reported() {
+        let (_dir, store) = store();
+        let bytes = seal_public(&parcel()).expect("seal").to_bytes();
+        let hash = store.put(&bytes).expect("put");
+        let name = hex::encode(hash);
+        let path = store.root().join(&name[..2]).join(&name);
+        let mut damaged = bytes.clone();
+        let last = damaged.len() - 3;
+        damaged[last] ^= 0x01;
+        fs::write(&path, &damaged).expect("write");
+        match store.get(&hash) {
+            Err(DocError::Tampered { expected, found }) => {
+                assert_eq!(expected, hash);
+                assert_eq!(found, ciphertext_hash(&damaged));
+            }
+            other => panic!("expected Tampered, got {other:?}"),
+        }
+        assert!(matches!(
+            store.read_public(&hash, &fingerprint(&parcel())),
+            Err(DocError::Tampered { .. })
+        ));
+        // Putting the genuine bytes again repairs the copy.
+        assert_eq!(store.put(&bytes).expect("put"), hash);
+        assert_eq!(store.get(&hash).expect("get"), Some(bytes));
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused_without_reading_it_whole() {
+        let (_dir, store) = store();
+        let hash = [0xabu8; 32];
+        let name = hex::encode(hash);
+        let shard = store.root().join(&name[..2]);
+        fs::create_dir_all(&shard).expect("mkdir");
+        let file = fs::File::create(shard.join(&name)).expect("create");
+        // Sparse: costs no disk.
+        file.set_len(MAX_ENVELOPE_BYTES as u64 + 10)
+            .expect("set_len");
+        assert!(matches!(store.get(&hash), Err(DocError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn garbage_is_not_stored() {
+        let (_dir, store) = store();
+        assert!(matches!(
+            store.put(b"not an envelope"),
+            Err(DocError::Malformed(_))
+        ));
+        assert!(store.list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn list_skips_foreign_and_temporary_files() {
+        let (_dir, store) = store();
+        let hash = store
+            .put(&seal_public(&parcel()).expect("seal").to_bytes())
+            .expect("put");
+        let name = hex::encode(hash);
+        let shard = store.root().join(&name[..2]);
+        fs::write(shard.join(".tmp-leftover"), b"x").expect("write");
+        fs::write(store.root().join("README"), b"x").expect("write");
+        fs::create_dir_all(store.root().join("zz")).expect("mkdir");
+        // A well-formed name in the wrong shard is not ours either.
+        let other = if name.starts_with("00") { "01" } else { "00" };
+        fs::create_dir_all(store.root().join(other)).expect("mkdir");
+        fs::write(store.root().join(other).join(&name), b"x").expect("write");
+        assert_eq!(store.list().expect("list"), vec![hash]);
+    }
+
+    #[test]
+    fn read_plaintext_checks_the_on_chain_fingerprint() {
+        let (_dir, store) = store();
+        let [carrier, outsider] = ["carrier", "outsider"].map(Org::new);
+        let envelope = seal(&parcel(), &[carrier.reader()], &mut os_rng()).expect("seal");
+        let hash = store.put(&envelope.to_bytes()).expect("put");
+        let on_chain = fingerprint(&parcel());
+        assert_eq!(
+            store
+                .read_plaintext(&hash, &carrier.id, &carrier.secret, &on_chain)
+                .expect("read"),
+            parcel()
+        );
+        let other = fingerprint(&json!({"parcel": "p-2"}));
+        assert!(matches!(
+            store.read_plaintext(&hash, &carrier.id, &carrier.secret, &other),
+            Err(DocError::FingerprintMismatch { expected, found }) if expected == other && found == on_chain
+        ));
+        assert!(matches!(
+            store.read_plaintext(&hash, &outsider.id, &outsider.secret, &on_chain),
+            Err(DocError::NotAReader(_))
+        ));
+        assert!(matches!(
+            store.read_plaintext(&[1u8; 32], &carrier.id, &carrier.secret, &on_chain),
+            Err(DocError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.read_public(&hash, &on_chain),
+            Err(DocError::WrongKind { .. })
+        ));
+    }
+
+    #[test]
+    fn public_documents_are_readable_by_anyone() {
+        let (_dir, store) = store();
+        let hash = store
+            .put(&seal_public(&parcel()).expect("seal").to_bytes())
+            .expect("put");
+        let on_chain = fingerprint(&parcel());
+        assert_eq!(store.read_public(&hash, &on_chain).expect("read"), parcel());
+        assert_eq!(
+            store
+                .read_plaintext(&hash, "anyone", &[0u8; 32], &on_chain)
+                .expect("read"),
+            parcel()
+        );
+    }
+
+    #[test]
+    fn reopening_sees_what_was_stored() {
+        let (dir, store) = store();
+        let hash = store
+            .put(&seal_public(&parcel()).expect("seal").to_bytes())
+            .expect("put");
+        drop(store);
+        let again = DocumentStore::open(dir.path().join("docs")).expect("open");
+        assert_eq!(again.list().expect("list"), vec![hash]);
+    }
 }
