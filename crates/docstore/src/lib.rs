@@ -24,6 +24,8 @@ mod store;
 mod suite;
 #[cfg(test)]
 mod test_util;
+#[cfg(test)]
+mod vectors;
 
 pub use canonical::{MAX_JSON_DEPTH, canonical_json, fingerprint};
 pub use codec::{FORMAT_VERSION, MAGIC, MAX_ENVELOPE_BYTES};
