@@ -4,11 +4,16 @@
 //! was wrong and where. The OpenAPI document is served at
 //! `/v1/openapi.json` (source: `crates/api/openapi.json`).
 
+pub mod auth;
+mod documents;
 mod domain;
+mod parcels;
 mod problem;
 mod queries;
 mod routes;
+mod stream;
 pub mod views;
+pub mod webhooks;
 
 pub use problem::{PROBLEM_JSON, Problem};
 
@@ -40,6 +45,10 @@ pub struct ApiState<E: StorageContext + rand_core::CryptoRng> {
     pub info: NodeInfo,
     /// Prometheus text of every runtime and node metric.
     pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
+    /// Webhook subscriptions this node delivers (none: not offered).
+    pub webhooks: Option<Arc<webhooks::Webhooks>>,
+    /// Off-chain documents this node stores and opens (none: not offered).
+    pub documents: Option<tracechain_node::documents::Documents>,
 }
 
 impl<E: StorageContext + rand_core::CryptoRng> Clone for ApiState<E> {
@@ -49,6 +58,8 @@ impl<E: StorageContext + rand_core::CryptoRng> Clone for ApiState<E> {
             genesis: self.genesis.clone(),
             info: self.info.clone(),
             metrics: self.metrics.clone(),
+            webhooks: self.webhooks.clone(),
+            documents: self.documents.clone(),
         }
     }
 }
@@ -70,6 +81,27 @@ pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> R
         .route("/v1/proposals/{id}", get(domain::proposal::<E>))
         .route("/v1/items/{*id}", get(domain::item::<E>))
         .route("/v1/events", get(queries::events::<E>))
+        .route("/v1/events/stream", get(stream::sse::<E>))
+        .route("/v1/events/ws", get(stream::websocket::<E>))
+        .route(
+            "/v1/subscriptions",
+            get(webhooks::list::<E>).post(webhooks::subscribe::<E>),
+        )
+        .route(
+            "/v1/subscriptions/{id}",
+            axum::routing::delete(webhooks::unsubscribe::<E>),
+        )
+        .route("/v1/parcels/{id}", get(parcels::parcel::<E>))
+        .route(
+            "/v1/parcels/{id}/document",
+            get(documents::parcel_document::<E>),
+        )
+        .route("/v1/documents", axum::routing::post(documents::upload::<E>))
+        .route("/v1/documents/{hash}", get(documents::document::<E>))
+        .route(
+            "/v1/documents/{hash}/envelope",
+            get(documents::envelope::<E>),
+        )
         .route("/v1/events/{*hash}", get(queries::event::<E>))
         .route("/v1/trace/{*id}", get(queries::trace::<E>))
         .route("/v1/recalls/{id}/affected", get(queries::affected::<E>))

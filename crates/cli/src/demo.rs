@@ -34,7 +34,7 @@ struct Member {
     regulator: bool,
 }
 
-const MEMBERS: [Member; 7] = [
+const MEMBERS: [Member; 8] = [
     Member {
         id: "greenfield-farm",
         name: "Greenfield Farm",
@@ -91,7 +91,28 @@ const MEMBERS: [Member; 7] = [
         recalls: true,
         regulator: true,
     },
+    Member {
+        id: "metro-couriers",
+        name: "Metro Couriers",
+        prefix: "4090123",
+        gln: "4090123000007",
+        recalls: false,
+        regulator: false,
+    },
 ];
+
+/// The demo organisations, for node configuration.
+pub fn member_ids() -> impl Iterator<Item = &'static str> {
+    MEMBERS.iter().map(|m| m.id)
+}
+
+/// A demo organisation's X25519 key file, relative to a node home in `dir`.
+pub fn encryption_key_from_home(member: &str) -> PathBuf {
+    PathBuf::from("..")
+        .join("demo")
+        .join(member)
+        .join("encryption.key")
+}
 
 fn keys_dir(dir: &Path, member: &str) -> PathBuf {
     dir.join("demo").join(member)
@@ -111,7 +132,11 @@ pub fn founding_members(dir: &Path) -> Result<Vec<GenesisOrganisation>> {
             write_key_file(&home.join("admin.key"), &admin)?;
             write_key_file(&home.join("agent.key"), &agent)?;
             write_encryption_key_file(&home.join("encryption.key"), &encryption)?;
-            let mut roles = vec!["capture:*".to_string()];
+            let mut roles = vec![
+                "capture:*".to_string(),
+                "shipment:handoff".to_string(),
+                "read:private".to_string(),
+            ];
             if member.recalls {
                 roles.push("recall:issue".into());
             }
@@ -145,6 +170,8 @@ pub mod ids {
     pub const BREAD_A: &str = "urn:epc:class:lgtin:4023456.000022.BREAD-A";
     pub const BREAD_B: &str = "urn:epc:class:lgtin:4023456.000022.BREAD-B";
     pub const PALLET: &str = "urn:epc:id:sscc:4034567.0000000001";
+    /// A parcel of sample loaves the bakery sends FreshMart by courier.
+    pub const PARCEL: &str = "urn:epc:id:sscc:4023456.0000000777";
     pub const CASES: [&str; 3] = [
         "urn:epc:id:sscc:4034567.0000000011",
         "urn:epc:id:sscc:4034567.0000000012",
@@ -579,6 +606,7 @@ pub async fn load(client: &Client, dir: &Path) -> Result<()> {
         "food-safety-authority",
         status.block_height.unwrap_or_default()
     );
+    parcel_story(client, dir).await?;
     fs::write(&marker, "loaded\n")?;
     Ok(())
 }
@@ -591,6 +619,193 @@ pub fn loaf_path(serial: u32) -> String {
         .unwrap_or_default()
 }
 
+/// Submits one transaction, waits for it, says what happened.
+async fn step(
+    client: &Client,
+    key: &PrivateKey,
+    who: &str,
+    what: &str,
+    payload: Payload,
+) -> Result<tracechain_types::Transaction> {
+    let tx = client
+        .sign_and_submit(key, payload)
+        .await
+        .with_context(|| format!("{who} {what}"))?;
+    let status = client.wait_final(&tx.id(), Duration::from_secs(60)).await?;
+    if status.status != "applied" {
+        bail!(
+            "demo step '{who} {what}' failed: {}",
+            status.reason.unwrap_or_default()
+        );
+    }
+    eprintln!(
+        "  {who:<22} {what} (block {})",
+        status.block_height.unwrap_or_default()
+    );
+    Ok(tx)
+}
+
+/// The courier parcel: sender → collecting courier → origin station →
+/// destination station (accepted late) → delivering courier → recipient,
+/// with a temperature excursion on the way.
+async fn parcel_story(client: &Client, dir: &Path) -> Result<()> {
+    use tracechain_types::parcel::{DocumentAnchor, RouteStop};
+    let bakery = agent(dir, "golden-crust-bakery")?;
+    let swift = agent(dir, "swift-freight")?;
+    let metro = agent(dir, "metro-couriers")?;
+    let shop = agent(dir, "freshmart")?;
+    let stop = |org: &str, prefix: &str, site: u32| RouteStop {
+        organisation: org.into(),
+        location: Some(ids::site(prefix, site)),
+    };
+    let route = vec![
+        stop("swift-freight", "4045678", 1),
+        stop("swift-freight", "4045678", 2),
+        stop("metro-couriers", "4090123", 1),
+        stop("metro-couriers", "4090123", 2),
+        stop("freshmart", "4067890", 1),
+    ];
+    let info = json!({
+        "sender": {"name": "Golden Crust Bakery", "address": "12 Mill Lane, Harvestown"},
+        "recipient": {"name": "FreshMart Central", "address": "1 Market Square, Cityville", "contact": "+1 555 0100"},
+        "contents": "12 sample loaves, batch A, for in-store tasting",
+        "declaredValue": {"amount": 48, "currency": "EUR"},
+        "serviceLevel": "next-day, chilled (2-8 °C)",
+        "plannedRoute": ["collecting courier", "origin station", "destination station", "delivering courier", "FreshMart"],
+    });
+    let readers: Vec<String> = [
+        "golden-crust-bakery",
+        "swift-freight",
+        "metro-couriers",
+        "freshmart",
+        "food-safety-authority",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let (fingerprint, ciphertext_hash) = client.upload_document(&bakery, &readers, &info).await?;
+    let anchor = DocumentAnchor {
+        fingerprint,
+        ciphertext_hash,
+        readers,
+        label: "sample loaves for FreshMart".into(),
+    };
+    let register = Payload::RegisterParcel {
+        parcel: ids::PARCEL.into(),
+        recipient: "freshmart".into(),
+        route: route.clone(),
+        document: anchor,
+    };
+    step(
+        client,
+        &bakery,
+        "golden-crust-bakery",
+        "registers a courier parcel (information sealed to its readers)",
+        register,
+    )
+    .await?;
+
+    let hops: [(&PrivateKey, &str, &PrivateKey, &str, usize, &str); 5] = [
+        (
+            &bakery,
+            "golden-crust-bakery",
+            &swift,
+            "swift-freight",
+            0,
+            "the courier collects the parcel",
+        ),
+        (
+            &swift,
+            "swift-freight",
+            &swift,
+            "swift-freight",
+            1,
+            "the parcel reaches the origin station",
+        ),
+        (
+            &swift,
+            "swift-freight",
+            &metro,
+            "metro-couriers",
+            2,
+            "the destination station accepts it (late)",
+        ),
+        (
+            &metro,
+            "metro-couriers",
+            &metro,
+            "metro-couriers",
+            3,
+            "the delivering courier takes it",
+        ),
+        (
+            &metro,
+            "metro-couriers",
+            &shop,
+            "freshmart",
+            4,
+            "FreshMart signs the receipt: delivered",
+        ),
+    ];
+    for (giver, giver_org, taker, taker_org, at, what) in hops {
+        let proposal = Payload::ProposeHandoff {
+            parcel: ids::PARCEL.into(),
+            to: taker_org.into(),
+            next: route.get(at + 1).map(|s| s.organisation.clone()),
+            location: route[at].location.clone(),
+            wait_ms: 3_600_000,
+        };
+        let proposed = step(
+            client,
+            giver,
+            giver_org,
+            &format!("offers the parcel to {taker_org}"),
+            proposal,
+        )
+        .await?;
+        if at == 2 {
+            // The delayed acceptance: the hand-off waits, visibly pending.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            // On the way to the destination station the truck ran warm.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default();
+            let time = tracechain_epcis::time::format_utc_millis(now - 60_000);
+            let depot = ids::site("4045678", 2);
+            let mut excursion = object(
+                &time,
+                "OBSERVE",
+                "transporting",
+                &[ids::PARCEL.to_string()],
+                &depot,
+                temperature(&time, "11.5"),
+            );
+            excursion["sensorElementList"][0]["sensorReport"][0]["exception"] =
+                json!("ALARM_CONDITION");
+            let (id, _) = client.capture(&swift, document(vec![excursion])).await?;
+            let status = client.wait_final(&id, Duration::from_secs(60)).await?;
+            if status.status != "applied" {
+                bail!(
+                    "demo temperature excursion failed: {}",
+                    status.reason.unwrap_or_default()
+                );
+            }
+            eprintln!(
+                "  {:<22} logs 11.5 °C in the van (above 8 °C) (block {})",
+                "swift-freight",
+                status.block_height.unwrap_or_default()
+            );
+        }
+        let accept = Payload::AcceptHandoff {
+            parcel: ids::PARCEL.into(),
+            handoff: proposed.id(),
+        };
+        step(client, taker, taker_org, what, accept).await?;
+    }
+    Ok(())
+}
+
 /// What to look at once the demo is loaded.
 pub fn guide(api: &str) -> String {
     let dl = |serial: u32| format!("{api}{}", loaf_path(serial));
@@ -601,11 +816,14 @@ pub fn guide(api: &str) -> String {
          recalled (lot B):   curl -s {}\n  \
          suspicious (clone): curl -s {}\n  \
          trace back:         curl -s '{api}/v1/trace{}?direction=back'\n  \
-         events at FreshMart: curl -s '{api}/v1/events?EQ_bizLocation=urn:epc:id:sgln:4067890.00001.0'\n",
+         events at FreshMart: curl -s '{api}/v1/events?EQ_bizLocation=urn:epc:id:sgln:4067890.00001.0'\n  \
+         courier parcel:     curl -s {api}/v1/parcels/{}\n  \
+         live records:       curl -sN '{api}/v1/events/stream?from=1'\n",
         dl(1001),
         dl(1002),
         dl(2004),
         dl(1003),
         loaf_path(1002),
+        ids::PARCEL,
     )
 }

@@ -39,6 +39,17 @@ pub struct NodeConfig {
     /// `error`, `warn`, `info`, `debug` or `trace`.
     #[serde(default = "default_log_level")]
     pub log_level: String,
+    /// Organisations this node serves confidential documents for: their
+    /// X25519 key files (paths relative to the home).
+    #[serde(default)]
+    pub organisations: Vec<NodeOrganisation>,
+}
+
+/// An organisation whose encrypted documents this node can open.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NodeOrganisation {
+    pub id: String,
+    pub encryption_key: PathBuf,
 }
 
 fn default_threads() -> usize {
@@ -84,6 +95,29 @@ impl Home {
 
     pub fn data_dir(&self) -> PathBuf {
         self.dir.join(&self.config.data_dir)
+    }
+
+    /// The X25519 secrets of the organisations this node serves.
+    pub fn organisation_keys(&self) -> Result<std::collections::BTreeMap<String, [u8; 32]>> {
+        self.config
+            .organisations
+            .iter()
+            .map(|org| {
+                let key = tracechain_crypto::read_encryption_key_file(
+                    &self.dir.join(&org.encryption_key),
+                )?;
+                Ok((org.id.clone(), key.secret))
+            })
+            .collect()
+    }
+
+    /// Writes `config` back to the home's `node.json`.
+    pub fn save_config(dir: &Path, config: &NodeConfig) -> Result<()> {
+        fs::write(
+            dir.join(NODE_CONFIG),
+            serde_json::to_string_pretty(config)? + "\n",
+        )?;
+        Ok(())
     }
 }
 
@@ -177,6 +211,7 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
             api_listen: api,
             worker_threads: default_threads(),
             log_level: default_log_level(),
+            organisations: Vec::new(),
         };
         fs::write(
             home.join(NODE_CONFIG),

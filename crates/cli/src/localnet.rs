@@ -111,6 +111,20 @@ fn prepare(options: &LocalnetOptions) -> Result<Vec<PathBuf>> {
             organisations,
         },
     )?;
+    if options.demo {
+        // A localnet is run by one operator: every node may open every demo
+        // organisation's documents.
+        for home in &generated.homes {
+            let mut config = crate::home::Home::load(home)?.config;
+            config.organisations = crate::demo::member_ids()
+                .map(|id| crate::home::NodeOrganisation {
+                    id: id.to_string(),
+                    encryption_key: crate::demo::encryption_key_from_home(id),
+                })
+                .collect();
+            crate::home::Home::save_config(home, &config)?;
+        }
+    }
     Ok(generated.homes)
 }
 

@@ -9,6 +9,7 @@ mod domain_cmd;
 mod home;
 mod localnet;
 mod logging;
+mod parcel_cmd;
 mod run_node;
 mod submit;
 
@@ -191,6 +192,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Parcels: register, hand off, accept, reject, deliver, show, watch.
+    #[command(subcommand)]
+    Parcel(parcel_cmd::ParcelCommand),
     /// Show a node's view of the chain.
     Status {
         #[arg(long)]
@@ -297,6 +301,7 @@ fn dispatch(command: Command) -> Result<()> {
             json,
         } => domain_cmd::capture(&api, &key, &document, timeout, json),
         Command::Org(command) => domain_cmd::org(command),
+        Command::Parcel(command) => parcel_cmd::run(command),
         Command::Agent(command) => domain_cmd::agent(command),
         Command::Role(command) => domain_cmd::role(command),
         Command::Recall {

@@ -5,9 +5,9 @@ use anyhow::{Context as _, Result, bail};
 use commonware_cryptography::Signer;
 use commonware_runtime::{Metrics as _, Runner as _, Spawner as _, Supervisor as _, tokio};
 use std::{path::Path, sync::Arc};
-use tracechain_api::{ApiState, NodeInfo};
+use tracechain_api::{ApiState, NodeInfo, webhooks::Webhooks};
 use tracechain_index::Index;
-use tracechain_node::{ChainSpec, EngineConfig, NodeHandle, engine, p2p};
+use tracechain_node::{ChainSpec, EngineConfig, NodeHandle, documents::Documents, engine, p2p};
 use tracechain_types::to_hex;
 use tracing::info;
 
@@ -41,6 +41,7 @@ pub fn run(home_dir: &Path) -> Result<()> {
         .with_storage_directory(&data_dir);
     let runner = tokio::Runner::new(config);
     let data_dir_for_index = data_dir.clone();
+    let organisation_keys = home.organisation_keys()?;
     runner.start(|context| async move {
         let data_dir = data_dir_for_index;
         let spec = ChainSpec::new::<tokio::Context>(home.genesis.clone());
@@ -82,7 +83,29 @@ pub fn run(home_dir: &Path) -> Result<()> {
             .child("indexer")
             .dedicated()
             .spawn(move |_| tracechain_node::indexer::run(indexed, index));
+        let documents = match Documents::open(data_dir.join("documents"), organisation_keys) {
+            Ok(documents) => documents,
+            Err(err) => {
+                tracing::error!(%err, "cannot open the document store");
+                return;
+            }
+        };
+        documents.start(
+            context.child("documents"),
+            node.clone(),
+            &home.key,
+            network.documents,
+            network.oracle.clone(),
+            network.oracle.clone(),
+        );
         let metrics_context = context.child("metrics");
+        let webhooks = match Webhooks::open(data_dir.join("subscriptions.json")) {
+            Ok(webhooks) => webhooks,
+            Err(err) => {
+                tracing::error!(%err, "cannot read the webhook subscriptions");
+                return;
+            }
+        };
         let state = ApiState {
             node,
             genesis: Arc::new(home.genesis.clone()),
@@ -92,7 +115,10 @@ pub fn run(home_dir: &Path) -> Result<()> {
                 version: env!("CARGO_PKG_VERSION"),
             },
             metrics: Arc::new(move || metrics_context.encode()),
+            webhooks: Some(webhooks.clone()),
+            documents: Some(documents.clone()),
         };
+        webhooks.start_all(&state.node);
         info!(
             name = %home.config.name,
             role,

@@ -1,7 +1,7 @@
 //! A client for a tracechain node's REST API.
 
 use commonware_codec::Encode;
-use commonware_cryptography::Signer;
+use commonware_cryptography::Signer as _;
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 use tracechain_types::{
@@ -267,6 +267,72 @@ impl Client {
     /// Any JSON resource of the API (`path` starts with `/`).
     pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, ClientError> {
         self.get(path).await
+    }
+
+    /// Sends a request signed by an agent key (docs/adr/0008): the method,
+    /// path, a timestamp and the body's SHA-256.
+    pub async fn signed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        key: &PrivateKey,
+    ) -> Result<serde_json::Value, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        let message = format!(
+            "{}\n{path}\n{timestamp}\n{}",
+            method.as_str(),
+            to_hex(tracechain_types::hash(&body))
+        );
+        let signature = key.sign(b"tracechain/request/v1", message.as_bytes());
+        let response = self
+            .http
+            .request(method, &url)
+            .header("content-type", "application/json")
+            .header("tracechain-agent", to_hex(key.public_key()))
+            .header("tracechain-timestamp", timestamp.to_string())
+            .header("tracechain-request-signature", to_hex(&signature))
+            .body(body)
+            .send()
+            .await
+            .map_err(|source| ClientError::Http {
+                url: url.clone(),
+                source,
+            })?;
+        decode(url, response).await
+    }
+
+    /// Stores a document on the node, sealed to `readers` (organisation
+    /// ids; none = public). Returns (fingerprint, ciphertext hash) to anchor.
+    pub async fn upload_document(
+        &self,
+        key: &PrivateKey,
+        readers: &[String],
+        document: &serde_json::Value,
+    ) -> Result<(Digest, Digest), ClientError> {
+        let body = serde_json::json!({"readers": readers, "document": document}).to_string();
+        let answer = self
+            .signed(
+                reqwest::Method::POST,
+                "/v1/documents",
+                body.into_bytes(),
+                key,
+            )
+            .await?;
+        let hash = |field: &str| {
+            answer[field]
+                .as_str()
+                .and_then(digest_from_hex)
+                .ok_or_else(|| ClientError::Unexpected {
+                    url: format!("{}/v1/documents", self.base),
+                    detail: format!("no {field} in {answer}"),
+                })
+        };
+        Ok((hash("fingerprint")?, hash("ciphertextHash")?))
     }
 
     /// Polls until the transaction is in a finalized block.

@@ -55,6 +55,11 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
                     updates.push(BlockUpdate::Event(IndexedEvent::from_epcis(event, meta)));
                 }
             }
+            Payload::AcceptHandoff { parcel, handoff } => {
+                if let Some(update) = handoff_event(node, block, tx, parcel, handoff).await? {
+                    updates.push(update);
+                }
+            }
             Payload::Recall { target, reason } => {
                 let Ok(id) = tracechain_epcis::Identifier::parse(target.trim()) else {
                     continue;
@@ -69,6 +74,42 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
         }
     }
     Ok(updates)
+}
+
+/// The EPCIS event an accepted hand-off was recorded as (kept in state by
+/// the executor, so it is indexed exactly as hashed).
+async fn handoff_event<E: StorageContext + rand_core::CryptoRng>(
+    node: &NodeHandle<E>,
+    block: &Block,
+    tx: &tracechain_types::Transaction,
+    parcel: &str,
+    handoff: &tracechain_types::Digest,
+) -> Result<Option<BlockUpdate>, records::RecordError> {
+    let Ok(id) = tracechain_epcis::Identifier::parse(parcel.trim()) else {
+        return Ok(None);
+    };
+    let Some(record) = tracechain_state::parcels::parcel(node.reader(), id.canonical()).await?
+    else {
+        return Ok(None);
+    };
+    let Some(done) = record.handoffs.iter().find(|h| h.proposal.id == handoff.0) else {
+        return Ok(None);
+    };
+    let Ok(events) = tracechain_epcis::parse_capture(&done.event_json).map(|c| c.into_events())
+    else {
+        return Ok(None);
+    };
+    Ok(events.first().map(|event| {
+        BlockUpdate::Event(IndexedEvent::from_epcis(
+            event,
+            EventMeta {
+                organisation: done.proposal.to.clone(),
+                height: block.header.height,
+                block_time_ms: block.header.timestamp_ms,
+                tx: tx.id().0,
+            },
+        ))
+    }))
 }
 
 /// Indexes every applied block, forever.

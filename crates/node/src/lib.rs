@@ -5,7 +5,9 @@
 
 pub mod application;
 pub mod chain;
+pub mod documents;
 pub mod engine;
+pub mod feed;
 pub mod gossip;
 pub mod handle;
 pub mod indexer;

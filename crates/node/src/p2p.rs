@@ -2,6 +2,11 @@
 //! TCP, with the static key -> address map from genesis.
 
 use crate::engine::{Channels, channel_quotas, max_message_size};
+use commonware_runtime::Quota;
+use commonware_utils::NZU32;
+
+/// The p2p channel documents are replicated on.
+pub const CHANNEL_DOCUMENTS: u64 = 7;
 use commonware_cryptography::{ChaCha20Poly1305, Signer};
 use commonware_p2p::{
     Address, AddressableManager, AddressableTrackedPeers,
@@ -26,6 +31,8 @@ pub type P2pReceiver = lookup::Receiver<PublicKey>;
 /// blocker for the consensus actors).
 pub struct P2p {
     pub channels: Channels<P2pSender, P2pReceiver>,
+    /// Off-chain document replication (not part of consensus).
+    pub documents: (P2pSender, P2pReceiver),
     pub oracle: lookup::Oracle<PublicKey>,
     pub handle: Handle<()>,
 }
@@ -84,10 +91,12 @@ pub fn start(
         .map(|(channel, quota)| network.register(channel, quota))
         .collect();
     let channels = Channels::from_ordered(registered).expect("every channel registered");
+    let documents = network.register(CHANNEL_DOCUMENTS, Quota::per_second(NZU32!(1_000)));
     let handle = network.start();
     let _ = signer.public_key();
     P2p {
         channels,
+        documents,
         oracle,
         handle,
     }
