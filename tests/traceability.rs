@@ -500,8 +500,7 @@ async fn check_captures(demo: &Demo) {
 async fn check_conformance(demo: &Demo) {
     let client = demo.client();
     let agent = demo.key("food-safety-authority", "agent");
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/openepcis/Capture");
+    let dir = support::shared_dir().join("conformance/openepcis/Capture");
     for kind in ["Documents", "Events"] {
         for file in files(&dir.join(kind)) {
             let bytes = std::fs::read(&file).unwrap();

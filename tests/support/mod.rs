@@ -192,3 +192,16 @@ pub fn stop_detached(dir: &Path) -> std::io::Result<std::process::Output> {
         .arg(dir)
         .output()
 }
+
+/// `../shared` from the repository root (found by walking up), or
+/// `TRACECHAIN_SHARED`.
+pub fn shared_dir() -> PathBuf {
+    if let Some(shared) = std::env::var_os("TRACECHAIN_SHARED") {
+        return PathBuf::from(shared);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared"))
+        .find(|dir| dir.join("conformance").is_dir())
+        .unwrap_or_else(|| panic!("no shared/ beside the repository; set TRACECHAIN_SHARED"))
+}

@@ -5,11 +5,24 @@
 
 use std::path::{Path, PathBuf};
 
-pub const CONFORMANCE_DIR: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance");
+/// The shared conformance data: `../shared/conformance` from the
+/// repository root (found by walking up from this crate), or wherever
+/// `TRACECHAIN_SHARED` points.
+pub fn conformance_dir() -> PathBuf {
+    if let Some(shared) = std::env::var_os("TRACECHAIN_SHARED") {
+        return PathBuf::from(shared).join("conformance");
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/conformance"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| {
+            panic!("no shared/conformance beside the repository; set TRACECHAIN_SHARED")
+        })
+}
 
 pub fn conformance(rel: &str) -> PathBuf {
-    Path::new(CONFORMANCE_DIR).join(rel)
+    conformance_dir().join(rel)
 }
 
 /// Files in a conformance folder with the given extension, sorted by name.
