@@ -12,61 +12,11 @@ use std::{
     process::Command,
     time::Duration,
 };
-use support::{BIN, exclusive, start_detached, stop_detached};
+use support::{BIN, Demo, exclusive};
 use tracechain_client::{Client, ClientError, Problem};
-use tracechain_crypto::read_key_file;
 use tracechain_types::{PrivateKey, digest_from_hex};
 
 const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
-
-/// A demo network started with `tracechain localnet --demo --detach`,
-/// stopped when dropped.
-struct Demo {
-    dir: tempfile::TempDir,
-    api: String,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = stop_detached(self.dir.path());
-    }
-}
-
-impl Demo {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let output = start_detached(dir.path(), &["--demo"]);
-        // Stops whatever started, even if the start failed half way.
-        let mut demo = Demo {
-            api: String::new(),
-            dir,
-        };
-        assert!(
-            output.status.success(),
-            "localnet --demo failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let report: Value = serde_json::from_slice(&output.stdout).expect("localnet --json");
-        demo.api = report["nodes"][0]["api"].as_str().expect("api").to_string();
-        demo
-    }
-
-    fn client(&self) -> Client {
-        Client::new(&self.api)
-    }
-
-    fn key(&self, member: &str, which: &str) -> PrivateKey {
-        read_key_file(
-            &self
-                .dir
-                .path()
-                .join("demo")
-                .join(member)
-                .join(format!("{which}.key")),
-        )
-        .expect("demo key")
-    }
-}
 
 fn loaf(serial: u32) -> String {
     format!("urn:epc:id:sgtin:4023456.000022.{serial}")

@@ -205,3 +205,106 @@ pub fn shared_dir() -> PathBuf {
         .find(|dir| dir.join("conformance").is_dir())
         .unwrap_or_else(|| panic!("no shared/ beside the repository; set TRACECHAIN_SHARED"))
 }
+
+/// A demo network started with `tracechain localnet --demo --detach`,
+/// stopped when dropped.
+pub struct Demo {
+    pub dir: tempfile::TempDir,
+    /// API of the first node.
+    pub api: String,
+    /// APIs of every node, in order.
+    pub apis: Vec<String>,
+    /// Nodes restarted by a test (killed on drop).
+    pub restarted: Vec<Child>,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = stop_detached(self.dir.path());
+        for child in &mut self.restarted {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Demo {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let output = start_detached(dir.path(), &["--demo"]);
+        // Stops whatever started, even if the start failed half way.
+        let mut demo = Demo {
+            api: String::new(),
+            apis: Vec::new(),
+            dir,
+            restarted: Vec::new(),
+        };
+        assert!(
+            output.status.success(),
+            "localnet --demo failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("localnet --json");
+        demo.apis = report["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["api"].as_str().expect("api").to_string())
+            .collect();
+        demo.api = demo.apis[0].clone();
+        demo
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.api)
+    }
+
+    pub fn key(&self, member: &str, which: &str) -> tracechain_types::PrivateKey {
+        tracechain_crypto::read_key_file(
+            &self
+                .dir
+                .path()
+                .join("demo")
+                .join(member)
+                .join(format!("{which}.key")),
+        )
+        .expect("demo key")
+    }
+
+    /// A client of node `index`.
+    pub fn client_at(&self, index: usize) -> Client {
+        Client::new(&self.apis[index])
+    }
+
+    /// The home directory of validator `index`.
+    pub fn home(&self, index: usize) -> PathBuf {
+        self.dir.path().join(format!("validator-{index}"))
+    }
+
+    /// SIGKILLs validator `index` (started detached by localnet).
+    pub fn kill(&self, index: usize) {
+        let pid = std::fs::read_to_string(self.home(index).join("node.pid")).expect("node.pid");
+        let status = Command::new("kill").args(["-9", pid.trim()]).status().expect("kill");
+        assert!(status.success());
+    }
+
+    /// Starts validator `index` again, as its own process.
+    pub fn restart(&mut self, index: usize) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.home(index).join("node.log"))
+            .expect("node log");
+        let child = Command::new(BIN)
+            .arg("node")
+            .arg("--home")
+            .arg(self.home(index))
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("restart node");
+        self.restarted.push(child);
+    }
+}
+
