@@ -12,8 +12,8 @@ use std::{
     process::Command,
     time::Duration,
 };
-use support::{BIN, Demo, exclusive};
-use tracechain_client::{Client, ClientError, Problem};
+use support::{BIN, Demo, exclusive, get, problem};
+use tracechain_client::Client;
 use tracechain_types::{PrivateKey, digest_from_hex};
 
 const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
@@ -32,20 +32,6 @@ fn document(events: Vec<Value>) -> Vec<u8> {
 fn object(epc: &str, step: &str, location: &str, time: &str) -> Value {
     json!({"type": "ObjectEvent", "eventTime": time, "eventTimeZoneOffset": "+00:00",
            "epcList": [epc], "action": "OBSERVE", "bizStep": step, "bizLocation": {"id": location}})
-}
-
-async fn get(client: &Client, path: &str) -> Value {
-    client
-        .get_json(path)
-        .await
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-}
-
-fn problem(err: ClientError) -> Problem {
-    match err {
-        ClientError::Problem(p) => p,
-        other => panic!("expected problem+json, got {other}"),
-    }
 }
 
 /// Captures and waits; returns the capture job.

@@ -8,7 +8,7 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
-use tracechain_client::Client;
+use tracechain_client::{Client, ClientError, Problem};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tracechain");
 
@@ -244,7 +244,8 @@ impl Demo {
             "localnet --demo failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("localnet --json");
+        let report: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("localnet --json");
         demo.apis = report["nodes"]
             .as_array()
             .expect("nodes")
@@ -284,8 +285,19 @@ impl Demo {
     /// SIGKILLs validator `index` (started detached by localnet).
     pub fn kill(&self, index: usize) {
         let pid = std::fs::read_to_string(self.home(index).join("node.pid")).expect("node.pid");
-        let status = Command::new("kill").args(["-9", pid.trim()]).status().expect("kill");
+        let status = Command::new("kill")
+            .args(["-9", pid.trim()])
+            .status()
+            .expect("kill");
         assert!(status.success());
+    }
+
+    /// SIGKILLs every node this test restarted.
+    pub fn kill_restarted(&mut self) {
+        for mut child in self.restarted.drain(..) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// Starts validator `index` again, as its own process.
@@ -308,3 +320,18 @@ impl Demo {
     }
 }
 
+/// GETs `path` as JSON, failing the test on any error.
+pub async fn get(client: &Client, path: &str) -> serde_json::Value {
+    client
+        .get_json(path)
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// The problem+json a refused request carried.
+pub fn problem(err: ClientError) -> Problem {
+    match err {
+        ClientError::Problem(p) => p,
+        other => panic!("expected problem+json, got {other}"),
+    }
+}

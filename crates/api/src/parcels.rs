@@ -20,6 +20,7 @@ fn pending_json(pending: &PendingHandoff) -> Value {
         "to": pending.to,
         "next": pending.next,
         "location": pending.location,
+        "bizStep": pending.step,
         "proposedAtMs": pending.proposed_ms,
         "expiresAtMs": pending.expires_ms,
         "offRoute": pending.off_route,

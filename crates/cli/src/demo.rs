@@ -753,6 +753,9 @@ async fn parcel_story(client: &Client, dir: &Path) -> Result<()> {
             to: taker_org.into(),
             next: route.get(at + 1).map(|s| s.organisation.clone()),
             location: route[at].location.clone(),
+            // Out for delivery; the other steps take their defaults
+            // (shipping, arriving, arriving, receiving).
+            step: (at == 3).then(|| "departing".to_string()),
             wait_ms: 3_600_000,
         };
         let proposed = step(

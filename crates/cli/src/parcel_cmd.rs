@@ -71,6 +71,11 @@ pub enum ParcelCommand {
         /// Where the hand-off happens (a GLN identifier).
         #[arg(long)]
         location: Option<String>,
+        /// The hand-off event's business step: shipping, departing,
+        /// arriving or receiving (default: shipping from the sender,
+        /// receiving by the recipient, arriving in between).
+        #[arg(long)]
+        step: Option<String>,
         /// Seconds the other party has to accept.
         #[arg(long, default_value_t = 3600)]
         wait: u64,
@@ -264,6 +269,7 @@ pub fn run(command: ParcelCommand) -> Result<()> {
             to,
             next,
             location,
+            step,
             wait,
         } => {
             let payload = Payload::ProposeHandoff {
@@ -271,6 +277,7 @@ pub fn run(command: ParcelCommand) -> Result<()> {
                 to,
                 next,
                 location,
+                step,
                 wait_ms: wait * 1000,
             };
             submit(&target, &signing, payload)

@@ -722,6 +722,7 @@ mod parcels {
                 to: to.into(),
                 next: None,
                 location: Some("urn:epc:id:sgln:0614141.00001.0".into()),
+                step: None,
                 wait_ms,
             },
         );
@@ -761,6 +762,28 @@ mod parcels {
             },
         );
         assert_eq!(failed_code(&unknown), Some("unknown_organisation"));
+    }
+
+    #[test]
+    fn handoff_steps_are_cbv_terms() {
+        let mut chain = Chain::new();
+        register(&mut chain);
+        let with_step = |step: &str| Payload::ProposeHandoff {
+            parcel: PARCEL.into(),
+            to: "carrier".into(),
+            next: None,
+            location: None,
+            step: Some(step.into()),
+            wait_ms: 60_000,
+        };
+        let bad = chain.run(BRAND + 100, with_step("teleporting"));
+        assert_eq!(failed_code(&bad), Some("invalid_step"));
+        assert_eq!(
+            chain.run(BRAND + 100, with_step("departing")),
+            Outcome::Applied
+        );
+        let pending = parcel(&chain).pending.expect("pending");
+        assert_eq!(pending.step, "departing");
     }
 
     #[test]
@@ -916,8 +939,14 @@ mod parcels {
         assert!(record.damaged);
         assert_eq!(record.handoffs.len(), 2);
         assert!(
-            record.handoffs[1].event_json.contains("BizStep-accepting")
-                || record.handoffs[1].event_json.contains("accepting")
+            record.handoffs[0]
+                .event_json
+                .contains("\"bizStep\":\"shipping\"")
+        );
+        assert!(
+            record.handoffs[1]
+                .event_json
+                .contains("\"bizStep\":\"receiving\"")
         );
         let (_, after) = propose(&mut chain, RETAILER + 100, "carrier", 60_000);
         assert_eq!(failed_code(&after), Some("parcel_closed"));

@@ -229,7 +229,31 @@ pub(crate) struct Proposal<'a> {
     pub to: &'a str,
     pub next: &'a Option<String>,
     pub location: &'a Option<String>,
+    pub step: &'a Option<String>,
     pub wait_ms: u64,
+}
+
+/// The business steps a hand-off event may carry (CBV 2.0).
+pub const HANDOFF_STEPS: [&str; 4] = ["shipping", "departing", "arriving", "receiving"];
+
+/// The hand-off's business step: the proposer's choice, or by default
+/// `shipping` from the sender, `receiving` by the recipient and `arriving`
+/// in between (docs/adr/0008).
+fn handoff_step(
+    parcel: &ParcelRecord,
+    from: &str,
+    proposal: &Proposal<'_>,
+) -> Result<String, Failure> {
+    match proposal.step.as_deref() {
+        Some(step) if HANDOFF_STEPS.contains(&step) => Ok(step.to_string()),
+        Some(step) => Err(Failure::new(
+            "invalid_step",
+            format!("'{step}' is not one of {}", HANDOFF_STEPS.join(", ")),
+        )),
+        None if proposal.to == parcel.recipient => Ok("receiving".into()),
+        None if from == parcel.sender && parcel.handoffs.is_empty() => Ok("shipping".into()),
+        None => Ok("arriving".into()),
+    }
 }
 
 pub(crate) async fn propose(
@@ -282,6 +306,10 @@ pub(crate) async fn propose(
             )));
         }
     };
+    let step = match handoff_step(&parcel, &org.id, &proposal) {
+        Ok(step) => step,
+        Err(failure) => return Ok(Err(failure)),
+    };
     parcel.pending = Some(PendingHandoff {
         id: tx.id().0,
         from: org.id.clone(),
@@ -289,6 +317,7 @@ pub(crate) async fn propose(
         to: proposal.to.to_string(),
         next: proposal.next.clone(),
         location,
+        step,
         proposed_ms: env.timestamp_ms,
         expires_ms: env.timestamp_ms + proposal.wait_ms,
         off_route: !parcel.route.iter().any(|(stop, _)| stop == proposal.to)
@@ -359,7 +388,7 @@ fn handoff_event(
         "eventTimeZoneOffset": "+00:00",
         "epcList": [parcel.id],
         "action": "OBSERVE",
-        "bizStep": if delivered { "accepting" } else { "receiving" },
+        "bizStep": pending.step,
         "sourceList": [{"type": "possessing_party", "source": party_uri(from)}],
         "destinationList": [{"type": "possessing_party", "destination": party_uri(to)}],
         "tracechain:handoffProposal": hex::encode(pending.id),

@@ -69,6 +69,7 @@ pub(crate) async fn apply(
             to,
             next,
             location,
+            step,
             wait_ms,
         } => {
             let proposal = parcel::Proposal {
@@ -76,6 +77,7 @@ pub(crate) async fn apply(
                 to,
                 next,
                 location,
+                step,
                 wait_ms: *wait_ms,
             };
             parcel::propose(store, env, tx, proposal).await

@@ -281,10 +281,11 @@ fn summary(payload: &Payload) -> Value {
             to,
             next,
             location,
+            step,
             wait_ms,
             ..
         } => {
-            json!({"to": to, "next": next, "location": location, "wait_ms": wait_ms})
+            json!({"to": to, "next": next, "location": location, "step": step, "wait_ms": wait_ms})
         }
         Payload::RejectHandoff {
             handoff, reason, ..
@@ -322,7 +323,10 @@ async fn accepted_records<E: StorageContext + rand_core::CryptoRng>(
     let mut accepted = base.record(0, "handoff_accepted", organisation.clone());
     accepted.parcel = Some(parcel_id.to_string());
     accepted.identifiers = vec![parcel_id.to_string()];
-    accepted.biz_step = Some("https://ref.gs1.org/cbv/BizStep-receiving".into());
+    accepted.biz_step = Some(format!(
+        "https://ref.gs1.org/cbv/BizStep-{}",
+        done.proposal.step
+    ));
     accepted.data = json!({
         "handoff": to_hex(handoff),
         "from": done.proposal.from,

@@ -76,6 +76,8 @@ pub struct PendingHandoff {
     pub to: String,
     pub next: Option<String>,
     pub location: Option<String>,
+    /// The CBV business step the hand-off event will carry.
+    pub step: String,
     pub proposed_ms: u64,
     pub expires_ms: u64,
     /// `to` is not on the planned route (allowed, flagged).

@@ -83,6 +83,9 @@ pub enum Payload {
         to: String,
         next: Option<String>,
         location: Option<String>,
+        /// The CBV business step of the hand-off event (`shipping`,
+        /// `departing`, `arriving` or `receiving`); derived when absent.
+        step: Option<String>,
         wait_ms: u64,
     },
     /// The receiving party accepts a pending hand-off: custody moves.
@@ -212,6 +215,7 @@ impl Write for Payload {
                 to,
                 next,
                 location,
+                step,
                 wait_ms,
             } => {
                 Self::TAG_PROPOSE_HANDOFF.write(buf);
@@ -219,6 +223,7 @@ impl Write for Payload {
                 to.as_bytes().write(buf);
                 write_option(next, buf);
                 write_option(location, buf);
+                write_option(step, buf);
                 wait_ms.write(buf);
             }
             Payload::AcceptHandoff { parcel, handoff } => {
@@ -290,12 +295,14 @@ impl EncodeSize for Payload {
                 to,
                 next,
                 location,
+                step,
                 wait_ms,
             } => {
                 parcel.as_bytes().encode_size()
                     + to.as_bytes().encode_size()
                     + option_size(next)
                     + option_size(location)
+                    + option_size(step)
                     + wait_ms.encode_size()
             }
             Payload::AcceptHandoff { parcel, handoff }
@@ -369,6 +376,7 @@ impl Read for Payload {
                 to: read_string(buf, MAX_ORG_ID_BYTES, "receiving party")?,
                 next: read_option(buf, MAX_ORG_ID_BYTES, "next party")?,
                 location: read_option(buf, MAX_IDENTIFIER_BYTES, "location")?,
+                step: read_option(buf, MAX_ORG_ID_BYTES, "business step")?,
                 wait_ms: u64::read(buf)?,
             }),
             Self::TAG_ACCEPT_HANDOFF => Ok(Payload::AcceptHandoff {
