@@ -290,6 +290,16 @@ impl Demo {
             .status()
             .expect("kill");
         assert!(status.success());
+        // Gone only once the kernel has released its files (and locks).
+        let proc = PathBuf::from("/proc").join(pid.trim());
+        let start = Instant::now();
+        while std::fs::read_to_string(proc.join("stat")).is_ok_and(|stat| !stat.contains(") Z ")) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "node {index} survives SIGKILL"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// SIGKILLs every node this test restarted.
