@@ -533,43 +533,19 @@ async fn read_eventually(client: &Client, path: &str, key: Option<&PrivateKey>) 
     }
 }
 
-/// Reads Server-Sent Events from `api` until at least `want` records came
+/// Reads the event stream of `api` until at least `want` records came
 /// (then disconnects); resumes after `last` when given.
 async fn read_sse(api: &str, query: &str, last: Option<&str>, want: usize) -> Vec<Value> {
-    let url = format!("{api}/v1/events/stream?{query}");
-    let mut request = reqwest::Client::new().get(&url);
-    if let Some(last) = last {
-        request = request.header("last-event-id", last);
-    }
-    let mut response = request.send().await.expect("stream");
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut stream = Client::new(api).stream(query, last).await.expect("stream");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut buffer = Vec::new();
     let mut records = Vec::new();
     while records.len() < want {
-        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+        let record = tokio::time::timeout_at(deadline, stream.next())
             .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "{url}: only {} of {want} records: {records:?}",
-                    records.len()
-                )
-            })
+            .unwrap_or_else(|_| panic!("{api} {query}: only {records:?} of {want}"))
             .expect("read stream")
             .expect("stream open");
-        buffer.extend_from_slice(&chunk);
-        while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
-            let frame: Vec<u8> = buffer.drain(..end + 2).collect();
-            let frame = String::from_utf8(frame).expect("utf-8 frame");
-            let id = frame.lines().find_map(|l| l.strip_prefix("id:"));
-            let data = frame.lines().find_map(|l| l.strip_prefix("data:"));
-            if let (Some(id), Some(data)) = (id, data) {
-                let record: Value = serde_json::from_str(data.trim()).expect("record JSON");
-                assert_eq!(record["id"], id.trim());
-                records.push(record);
-            }
-        }
+        records.push(record);
     }
     records
 }
@@ -773,6 +749,21 @@ async fn check_subscriptions(demo: &Demo, subscribers: Subscribers) {
     let posts = subscribers.webhook.posts.lock().expect("posts").clone();
     assert_eq!(posts[0], (503, all[0].clone()));
     assert_eq!(posts[1], (503, all[0].clone()));
+    // On the wire: each record an SSE event whose id is its position.
+    let mut raw = reqwest::Client::new()
+        .get(format!("{}/v1/events/stream?{QUERY}", demo.api))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(raw.headers()["content-type"], "text/event-stream");
+    let mut frame = Vec::new();
+    while !frame.windows(2).any(|w| w == b"\n\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), raw.chunk()).await;
+        frame.extend_from_slice(&chunk.expect("in time").expect("read").expect("open"));
+    }
+    let frame = String::from_utf8_lossy(&frame);
+    assert!(frame.contains(&format!("id: {}\n", all[0])), "{frame}");
+    assert!(frame.contains("event: parcel_registered\n"), "{frame}");
     // Resuming from a bad position is a clear error.
     let bad = reqwest::Client::new()
         .get(format!("{}/v1/events/stream?{QUERY}", demo.api))

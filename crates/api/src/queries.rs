@@ -20,7 +20,7 @@ use tracechain_state::{domain, store::StorageContext};
 type Result<T> = std::result::Result<T, Problem>;
 
 /// Observations of one item at two different places closer in time than
-/// this (and not while moving) mean its code was copied (docs/adr/0008).
+/// this (and not while moving) mean its code was copied (docs/adr/0006).
 pub const CLONE_WINDOW_MS: i64 = 30 * 60 * 1000;
 
 /// Runs an index read off the async workers.

@@ -40,6 +40,13 @@ pub enum BenchCommand {
         #[arg(long)]
         demo_dir: PathBuf,
     },
+    /// Parcels handed between two carriers, each hand-off proposed by the
+    /// holder and accepted by the receiver once the proposal is final.
+    ///
+    /// Prints hand-offs finalized per second and the latency from the
+    /// accepting signature to an event-stream subscriber's receipt of the
+    /// accepted hand-off. Needs a demo network, like `capture`.
+    Handoffs(crate::bench_handoffs::HandoffArgs),
 }
 
 #[derive(Args, Clone)]
@@ -70,10 +77,15 @@ pub fn run(command: BenchCommand) -> Result<()> {
         .enable_all()
         .build()?;
     let summary = match command {
-        BenchCommand::Notes(load) => runtime.block_on(notes(load))?,
-        BenchCommand::Capture { load, demo_dir } => runtime.block_on(capture(load, demo_dir))?,
+        BenchCommand::Notes(load) => serde_json::to_string(&runtime.block_on(notes(load))?)?,
+        BenchCommand::Capture { load, demo_dir } => {
+            serde_json::to_string(&runtime.block_on(capture(load, demo_dir))?)?
+        }
+        BenchCommand::Handoffs(args) => {
+            serde_json::to_string(&runtime.block_on(crate::bench_handoffs::run(args))?)?
+        }
     };
-    println!("{}", serde_json::to_string(&summary)?);
+    println!("{summary}");
     Ok(())
 }
 
@@ -81,7 +93,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
 type MakeTx = Arc<dyn Fn(u64, &PrivateKey, u64) -> Transaction + Send + Sync>;
 
 /// Fresh keys per run, so every signer starts at nonce 0.
-fn fresh_keys(count: usize) -> Vec<PrivateKey> {
+pub(crate) fn fresh_keys(count: usize) -> Vec<PrivateKey> {
     let run_seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -120,8 +132,13 @@ async fn notes(load: LoadArgs) -> Result<Summary> {
     drive("notes", &load, clients, fresh_keys(load.signers), make).await
 }
 
-/// Registers `keys` as agents of the demo bakery with the commissioning role.
-async fn register_agents(client: &Client, admin: &PrivateKey, keys: &[PrivateKey]) -> Result<()> {
+/// Registers `keys` as agents of `admin`'s organisation with `role`.
+pub(crate) async fn register_agents(
+    client: &Client,
+    admin: &PrivateKey,
+    keys: &[PrivateKey],
+    role: &str,
+) -> Result<()> {
     let chain_id = client.status().await?.chain_id;
     let mut nonce = client
         .account(&to_hex(admin.public_key()))
@@ -136,7 +153,7 @@ async fn register_agents(client: &Client, admin: &PrivateKey, keys: &[PrivateKey
             },
             Payload::GrantRole {
                 agent: key.public_key(),
-                role: "capture:commissioning".into(),
+                role: role.into(),
             },
         ] {
             let tx = UnsignedTransaction {
@@ -167,7 +184,7 @@ async fn capture(load: LoadArgs, demo_dir: PathBuf) -> Result<Summary> {
             .context("the bakery admin key of a demo network")?;
     let keys = fresh_keys(load.signers);
     eprintln!("registering {} bench agents…", keys.len());
-    register_agents(&clients[0], &admin, &keys).await?;
+    register_agents(&clients[0], &admin, &keys, "capture:commissioning").await?;
     let chain_id = clients[0].status().await?.chain_id;
     // Item serials unique to this run: thousands of distinct identifiers.
     let run = std::time::SystemTime::now()
@@ -235,11 +252,24 @@ struct Summary {
 }
 
 #[derive(serde::Serialize)]
-struct Latency {
+pub(crate) struct Latency {
     p50: u64,
     p90: u64,
     p99: u64,
     max: u64,
+}
+
+impl Latency {
+    /// Percentiles in milliseconds (zeros when nothing was measured).
+    pub(crate) fn of(histogram: Option<&Histogram<u64>>) -> Self {
+        let at = |q: f64| histogram.map_or(0, |h| h.value_at_quantile(q));
+        Self {
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            max: histogram.map_or(0, Histogram::max),
+        }
+    }
 }
 
 /// Runs a workload open loop and summarizes what finalized.
@@ -284,20 +314,7 @@ async fn drive(
 
     let finalized = tracker.finalized.load(Ordering::Relaxed);
     let histogram = tracker.latencies.lock().ok().and_then(|h| h.clone());
-    let latency = histogram.map_or(
-        Latency {
-            p50: 0,
-            p90: 0,
-            p99: 0,
-            max: 0,
-        },
-        |h| Latency {
-            p50: h.value_at_quantile(0.50),
-            p90: h.value_at_quantile(0.90),
-            p99: h.value_at_quantile(0.99),
-            max: h.max(),
-        },
-    );
+    let latency = Latency::of(histogram.as_ref());
     let accepted = tracker.accepted.load(Ordering::Relaxed);
     Ok(Summary {
         bench,

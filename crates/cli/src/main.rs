@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 mod bench;
+mod bench_handoffs;
 mod demo;
 mod domain_cmd;
 mod home;

@@ -401,47 +401,33 @@ fn print_parcel(state: &Value) {
     );
 }
 
-/// Follows the SSE stream of the parcel's records, printing each once.
+/// Follows the SSE stream of the parcel's records, printing each once;
+/// resumes after the last one printed when the connection drops.
 async fn watch(target: &Target) -> Result<()> {
-    let url = format!(
-        "{}/v1/events/stream?parcel={}&from=1",
-        target.api.trim_end_matches('/'),
-        encode(&target.parcel)
-    );
+    let client = Client::new(&target.api);
+    let query = format!("parcel={}&from=1", encode(&target.parcel));
     let mut last: Option<String> = None;
     loop {
-        let mut request = reqwest::Client::new().get(&url);
-        if let Some(id) = &last {
-            request = request.header("last-event-id", id.as_str());
-        }
-        let mut response = match request.send().await {
-            Ok(response) if response.status().is_success() => response,
-            Ok(response) => bail!("stream refused: {}", response.status()),
+        let mut stream = match client.stream(&query, last.as_deref()).await {
+            Ok(stream) => stream,
+            Err(tracechain_client::ClientError::Problem(problem)) => {
+                bail!("stream refused: {problem}")
+            }
             Err(err) => {
                 eprintln!("stream interrupted ({err}); reconnecting");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
         };
-        let mut buffer = String::new();
-        while let Ok(Some(chunk)) = response.chunk().await {
-            buffer.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = buffer.find("\n\n") {
-                let frame: String = buffer.drain(..end + 2).collect();
-                if let Some(id) = frame.lines().find_map(|l| l.strip_prefix("id:")) {
-                    last = Some(id.trim().to_string());
-                }
-                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data:")) {
-                    let record: Value = serde_json::from_str(data.trim()).unwrap_or(Value::Null);
-                    println!(
-                        "{}  block {}  {}  {}",
-                        record["id"].as_str().unwrap_or_default(),
-                        record["height"],
-                        record["type"].as_str().unwrap_or_default(),
-                        record["data"]
-                    );
-                }
-            }
+        while let Ok(Some(record)) = stream.next().await {
+            last = record["id"].as_str().map(str::to_string);
+            println!(
+                "{}  block {}  {}  {}",
+                record["id"].as_str().unwrap_or_default(),
+                record["height"],
+                record["type"].as_str().unwrap_or_default(),
+                record["data"]
+            );
         }
     }
 }

@@ -1,9 +1,12 @@
 //! A client for a tracechain node's REST API.
 
+mod stream;
+
 use commonware_codec::Encode;
 use commonware_cryptography::Signer as _;
 use serde::Deserialize;
 use std::time::{Duration, Instant};
+pub use stream::RecordStream;
 use tracechain_types::{
     Digest, Payload, PrivateKey, Transaction, UnsignedTransaction, digest_from_hex, to_hex,
 };
@@ -366,22 +369,31 @@ async fn decode<T: serde::de::DeserializeOwned>(
     url: String,
     response: reqwest::Response,
 ) -> Result<T, ClientError> {
-    let status = response.status();
+    if !response.status().is_success() {
+        return Err(decode_problem(url, response).await);
+    }
     let body = response.bytes().await.map_err(|source| ClientError::Http {
         url: url.clone(),
         source,
     })?;
-    if !status.is_success() {
-        return match serde_json::from_slice::<Problem>(&body) {
-            Ok(problem) => Err(ClientError::Problem(problem)),
-            Err(_) => Err(ClientError::Unexpected {
-                url,
-                detail: format!("{status}: {}", String::from_utf8_lossy(&body)),
-            }),
-        };
-    }
     serde_json::from_slice(&body).map_err(|e| ClientError::Unexpected {
         url,
         detail: format!("undecodable body: {e}"),
     })
+}
+
+/// The error an unsuccessful response carries (problem+json, or its text).
+async fn decode_problem(url: String, response: reqwest::Response) -> ClientError {
+    let status = response.status();
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(source) => return ClientError::Http { url, source },
+    };
+    match serde_json::from_slice::<Problem>(&body) {
+        Ok(problem) => ClientError::Problem(problem),
+        Err(_) => ClientError::Unexpected {
+            url,
+            detail: format!("{status}: {}", String::from_utf8_lossy(&body)),
+        },
+    }
 }
