@@ -13,10 +13,11 @@ use serde_json::{Value, json};
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpListener,
+    process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-use support::{Demo, exclusive, get, problem};
+use support::{BIN, Demo, exclusive, get, problem};
 use tracechain_client::{Client, TxStatus};
 use tracechain_types::{
     Digest, Payload, PrivateKey, digest_from_hex,
@@ -775,6 +776,178 @@ async fn check_subscriptions(demo: &Demo, subscribers: Subscribers) {
     assert_eq!(bad.headers()["content-type"], "application/problem+json");
 }
 
+/// Runs `tracechain` with `args`; returns stdout, failing on an error exit.
+fn cli(args: &[&str]) -> String {
+    let output = Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run tracechain");
+    assert!(
+        output.status.success(),
+        "tracechain {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The parcel commands, as a person at a depot would use them.
+fn check_cli(demo: &Demo) {
+    let parcel = "urn:epc:id:sscc:4023456.0000000999";
+    let dir = demo.dir.path();
+    let key = |org: &str| {
+        dir.join("demo")
+            .join(org)
+            .join("agent.key")
+            .display()
+            .to_string()
+    };
+    let info = dir.join("parcel-999.json");
+    std::fs::write(
+        &info,
+        r#"{"contents": "flour samples", "recipient": "FreshMart lab"}"#,
+    )
+    .unwrap();
+    let watcher = Command::new(BIN)
+        .args([
+            "parcel",
+            "watch",
+            "--api",
+            &demo.apis[1],
+            "--parcel",
+            parcel,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("watch");
+    let target = ["--api", demo.api.as_str(), "--parcel", parcel];
+    let run = |command: &str, org: &str, extra: &[&str]| {
+        let key = key(org);
+        let mut args = vec!["parcel", command];
+        args.extend(target);
+        args.extend(["--key", key.as_str()]);
+        args.extend(extra);
+        cli(&args)
+    };
+    let info_path = info.display().to_string();
+    run(
+        "register",
+        "golden-crust-bakery",
+        &[
+            "--recipient",
+            "freshmart",
+            "--route",
+            "swift-freight,freshmart",
+            "--document",
+            &info_path,
+        ],
+    );
+    run(
+        "handoff",
+        "golden-crust-bakery",
+        &["--to", "swift-freight", "--step", "shipping"],
+    );
+    run("reject", "swift-freight", &["--reason", "no cold box"]);
+    run("handoff", "golden-crust-bakery", &["--to", "swift-freight"]);
+    run("accept", "swift-freight", &[]);
+    run("handoff", "swift-freight", &["--to", "freshmart"]);
+    run("deliver", "freshmart", &[]);
+    let shown: Value = serde_json::from_str(&cli(&[
+        "parcel", "show", "--json", "--api", &demo.api, "--parcel", parcel,
+    ]))
+    .expect("show --json");
+    assert_eq!(shown["status"], "delivered", "{shown}");
+    assert_eq!(shown["closedProposals"][0]["reason"], "no cold box");
+    let readable = cli(&[
+        "parcel",
+        "document",
+        "--api",
+        &demo.api,
+        "--parcel",
+        parcel,
+        "--key",
+        &key("freshmart"),
+    ]);
+    assert!(readable.contains("flour samples"), "{readable}");
+    let refused = Command::new(BIN)
+        .args([
+            "parcel",
+            "document",
+            "--api",
+            &demo.api,
+            "--parcel",
+            parcel,
+            "--key",
+            &key("central-dc"),
+        ])
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("may not read"));
+    // The watcher printed every record once, delivery last.
+    let wanted = [
+        "parcel_registered",
+        "handoff_proposed",
+        "handoff_rejected",
+        "handoff_proposed",
+        "handoff_accepted",
+        "handoff_proposed",
+        "handoff_accepted",
+        "parcel_delivered",
+    ];
+    let lines = read_lines(watcher, wanted.len());
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_whitespace().nth(3).unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, wanted, "{lines:?}");
+}
+
+/// The first `count` lines `child` prints (within 60 s), then kills it.
+fn read_lines(mut child: Child, count: usize) -> Vec<String> {
+    let stdout = child.stdout.take().expect("piped");
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lines.len() < count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match receive.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
+
+/// A CI-sized run of the hand-off benchmark (never a timing threshold).
+fn check_handoff_bench(demo: &Demo) {
+    let apis = demo.apis[..3].join(",");
+    let out = cli(&[
+        "bench",
+        "handoffs",
+        "--api",
+        &apis,
+        "--parcels",
+        "4",
+        "--duration",
+        "3",
+        "--demo-dir",
+        &demo.dir.path().display().to_string(),
+    ]);
+    let summary: Value = serde_json::from_str(out.trim()).expect("summary JSON");
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert!(summary["handoffs"].as_u64().unwrap() >= 4, "{summary}");
+    assert!(summary["accept_to_subscriber_ms"]["p50"].as_u64().unwrap() > 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // The guard serializes whole networks (see `exclusive`).
 #[allow(clippy::await_holding_lock)]
@@ -802,5 +975,7 @@ async fn parcel_tracking_end_to_end() {
         },
     )
     .await;
+    check_cli(&demo);
+    check_handoff_bench(&demo);
     check_replication(&mut demo).await;
 }

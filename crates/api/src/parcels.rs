@@ -48,8 +48,14 @@ pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
     let document = parcels::document(reader, &tracechain_types::Digest::from(record.document))
         .await
         .map_err(internal)?;
-    let custody: Vec<Value> = record
-        .handoffs
+    let handoffs = parcels::handoffs(reader, &record).await.map_err(internal)?;
+    let closed = parcels::closed_proposals(reader, &record)
+        .await
+        .map_err(internal)?;
+    let exceptions = parcels::exceptions(reader, &record)
+        .await
+        .map_err(internal)?;
+    let custody: Vec<Value> = handoffs
         .iter()
         .map(|h| {
             let mut step = pending_json(&h.proposal);
@@ -61,8 +67,7 @@ pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
             step
         })
         .collect();
-    let closed: Vec<Value> = record
-        .closed
+    let closed: Vec<Value> = closed
         .iter()
         .map(|c| {
             let mut step = pending_json(&c.proposal);
@@ -94,6 +99,6 @@ pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
         "custody": custody,
         "pending": record.pending.as_ref().map(pending_json),
         "closedProposals": closed,
-        "exceptions": record.exceptions.iter().map(|e| json!({"kind": e.kind, "reason": e.reason, "by": e.by, "atMs": e.at_ms})).collect::<Vec<_>>(),
+        "exceptions": exceptions.iter().map(|e| json!({"kind": e.kind, "reason": e.reason, "by": e.by, "atMs": e.at_ms})).collect::<Vec<_>>(),
     })))
 }

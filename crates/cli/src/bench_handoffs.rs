@@ -206,7 +206,18 @@ async fn register(client: &Client, args: &HandoffArgs) -> Result<Vec<Parties>> {
 
 /// Marks the arrival of every awaited transaction's first record.
 async fn follow(mut stream: tracechain_client::RecordStream, waiters: Waiters) {
-    while let Ok(Some(record)) = stream.next().await {
+    loop {
+        let record = match stream.next().await {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                eprintln!("the subscriber's stream ended");
+                return;
+            }
+            Err(err) => {
+                eprintln!("the subscriber's stream failed: {err}");
+                return;
+            }
+        };
         let arrived = Instant::now();
         let Some(id) = record["transaction"].as_str().and_then(digest_from_hex) else {
             continue;

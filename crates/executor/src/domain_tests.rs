@@ -765,6 +765,30 @@ mod parcels {
     }
 
     #[test]
+    fn a_parcel_can_be_handed_over_without_limit() {
+        let mut chain = Chain::new();
+        register(&mut chain);
+        let mut holder = (BRAND + 100, "brand");
+        let mut other = (CARRIER + 100, "carrier");
+        // Far more hand-offs than one state value could list.
+        for _ in 0..120 {
+            let (handoff, proposed) = propose(&mut chain, holder.0, other.1, 60_000);
+            assert_eq!(proposed, Outcome::Applied);
+            let accept = Payload::AcceptHandoff {
+                parcel: PARCEL.into(),
+                handoff,
+            };
+            assert_eq!(chain.run(other.0, accept), Outcome::Applied);
+            std::mem::swap(&mut holder, &mut other);
+        }
+        let record = parcel(&chain);
+        assert_eq!(record.handoff_count, 120);
+        let handoffs = block_on(parcels::handoffs(&chain.store, &record)).unwrap();
+        assert_eq!(handoffs.len(), 120);
+        assert_eq!(handoffs[119].proposal.to, "brand");
+    }
+
+    #[test]
     fn handoff_steps_are_cbv_terms() {
         let mut chain = Chain::new();
         register(&mut chain);
@@ -823,7 +847,8 @@ mod parcels {
             (record.custodian.as_str(), record.status),
             ("carrier", ParcelStatus::InTransit)
         );
-        let done = &record.handoffs[0];
+        let handoffs = block_on(parcels::handoffs(&chain.store, &record)).unwrap();
+        let done = &handoffs[0];
         assert_eq!(done.proposal.from, "brand");
         assert!(!done.proposal.off_route);
         assert!(
@@ -865,7 +890,9 @@ mod parcels {
         assert_eq!(record.custodian, "brand");
         assert!(record.pending.is_none());
         assert_eq!(
-            record.closed[0].rejection_reason.as_deref(),
+            block_on(parcels::closed_proposals(&chain.store, &record)).unwrap()[0]
+                .rejection_reason
+                .as_deref(),
             Some("wrong depot")
         );
     }
@@ -937,14 +964,15 @@ mod parcels {
         let record = parcel(&chain);
         assert_eq!(record.status, ParcelStatus::Delivered);
         assert!(record.damaged);
-        assert_eq!(record.handoffs.len(), 2);
+        let handoffs = block_on(parcels::handoffs(&chain.store, &record)).unwrap();
+        assert_eq!(handoffs.len(), 2);
         assert!(
-            record.handoffs[0]
+            handoffs[0]
                 .event_json
                 .contains("\"bizStep\":\"shipping\"")
         );
         assert!(
-            record.handoffs[1]
+            handoffs[1]
                 .event_json
                 .contains("\"bizStep\":\"receiving\"")
         );

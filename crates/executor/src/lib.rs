@@ -23,7 +23,7 @@ mod parcel;
 mod payload;
 mod recall;
 
-use tracechain_state::{StateRead, Store, records};
+use tracechain_state::{StateRead, Store, db::MAX_STATE_VALUE_BYTES, records};
 use tracechain_types::{Outcome, Receipt, Transaction, genesis::FoundingOrganisation};
 
 pub use payload::Failure;
@@ -187,14 +187,24 @@ async fn execute_transaction(
     }
     records::set_nonce(store, tx.sender(), expected + 1);
 
-    let outcome = match payload::apply(store, env, tx).await? {
-        Ok(log_records) => {
-            for record in log_records {
+    // Buffered, so a payload whose writes the state cannot hold fails whole.
+    let mut overlay = overlay::Overlay::new(store);
+    let applied = payload::apply(&mut overlay, env, tx).await?;
+    let outcome = match (applied, overlay.oversized()) {
+        (Ok(_), Some(size)) => Outcome::Failed {
+            code: "state_limit".into(),
+            reason: format!(
+                "a record would grow to {size} bytes, over the {MAX_STATE_VALUE_BYTES}-byte limit"
+            ),
+        },
+        (Ok(log_records), None) => {
+            let appended = overlay.commit();
+            for record in appended.into_iter().chain(log_records) {
                 store.append(record);
             }
             Outcome::Applied
         }
-        Err(failure) => Outcome::Failed {
+        (Err(failure), _) => Outcome::Failed {
             code: failure.code.to_string(),
             reason: failure.reason,
         },

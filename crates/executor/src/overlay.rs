@@ -5,13 +5,15 @@
 //! writes, and nothing reaches the real store unless `commit` is called.
 
 use std::collections::BTreeMap;
-use tracechain_state::{StateRead, Store, StoreError};
+use tracechain_state::{StateRead, Store, StoreError, db::MAX_STATE_VALUE_BYTES};
 use tracechain_types::{Digest, LogRecord};
 
 pub struct Overlay<'a, S: Store> {
     inner: &'a mut S,
     writes: BTreeMap<Digest, Vec<u8>>,
     log: Vec<LogRecord>,
+    /// The largest write over the state's value limit, if any.
+    oversized: Option<usize>,
 }
 
 impl<'a, S: Store> Overlay<'a, S> {
@@ -20,7 +22,15 @@ impl<'a, S: Store> Overlay<'a, S> {
             inner,
             writes: BTreeMap::new(),
             log: Vec::new(),
+            oversized: None,
         }
+    }
+
+    /// The size of the largest value written that the state could not
+    /// hold (more than `MAX_STATE_VALUE_BYTES`); such writes must not be
+    /// committed, or the value could never be read back.
+    pub fn oversized(&self) -> Option<usize> {
+        self.oversized
     }
 
     /// Applies every buffered write and log record, in the order made.
@@ -43,6 +53,9 @@ impl<S: Store> StateRead for Overlay<'_, S> {
 
 impl<S: Store> Store for Overlay<'_, S> {
     fn put(&mut self, key: Digest, value: Vec<u8>) {
+        if value.len() > MAX_STATE_VALUE_BYTES {
+            self.oversized = self.oversized.max(Some(value.len()));
+        }
         self.writes.insert(key, value);
     }
 
@@ -75,5 +88,15 @@ mod tests {
             overlay.commit();
             assert_eq!(store.state.len(), 1);
         });
+    }
+
+    #[test]
+    fn values_the_state_cannot_hold_are_flagged() {
+        let mut store = MemoryStore::default();
+        let mut overlay = Overlay::new(&mut store);
+        overlay.put(hash(b"a"), vec![0; MAX_STATE_VALUE_BYTES]);
+        assert_eq!(overlay.oversized(), None);
+        overlay.put(hash(b"b"), vec![0; MAX_STATE_VALUE_BYTES + 1]);
+        assert_eq!(overlay.oversized(), Some(MAX_STATE_VALUE_BYTES + 1));
     }
 }

@@ -204,9 +204,9 @@ pub(crate) async fn register(
             status: ParcelStatus::Registered,
             damaged: false,
             pending: None,
-            handoffs: Vec::new(),
-            closed: Vec::new(),
-            exceptions: Vec::new(),
+            handoff_count: 0,
+            closed_count: 0,
+            exception_count: 0,
         },
     );
     if domain::item(store, &id).await?.is_none() {
@@ -251,7 +251,7 @@ fn handoff_step(
             format!("'{step}' is not one of {}", HANDOFF_STEPS.join(", ")),
         )),
         None if proposal.to == parcel.recipient => Ok("receiving".into()),
-        None if from == parcel.sender && parcel.handoffs.is_empty() => Ok("shipping".into()),
+        None if from == parcel.sender && parcel.handoff_count == 0 => Ok("shipping".into()),
         None => Ok("arriving".into()),
     }
 }
@@ -480,7 +480,7 @@ pub(crate) async fn accept(
         ParcelStatus::InTransit
     };
     parcel.pending = None;
-    parcel.handoffs.push(HandoffRecord {
+    let record = HandoffRecord {
         proposal: pending,
         acceptance: tx.id().0,
         to_agent: to_hex(tx.sender()),
@@ -488,7 +488,8 @@ pub(crate) async fn accept(
         height: env.height,
         event_hash,
         event_json,
-    });
+    };
+    parcels::push_handoff(store, &mut parcel, &record);
     parcels::put_parcel(store, &parcel);
     let mut logs = vec![
         log(RecordKind::HandoffAccepted, tx, Digest::from(*handoff)),
@@ -530,12 +531,13 @@ pub(crate) async fn close(
         )));
     }
     parcel.pending = None;
-    parcel.closed.push(ClosedProposal {
+    let record = ClosedProposal {
         proposal: pending,
         by_agent: to_hex(tx.sender()),
         at_ms: env.timestamp_ms,
         rejection_reason: rejection_reason.map(str::to_string),
-    });
+    };
+    parcels::push_closed(store, &mut parcel, &record);
     parcels::put_parcel(store, &parcel);
     let kind = if rejecting {
         RecordKind::HandoffRejected
@@ -584,13 +586,14 @@ pub(crate) async fn exception(
     if parcel.status.is_closed() {
         parcel.pending = None;
     }
-    parcel.exceptions.push(ExceptionRecord {
+    let record = ExceptionRecord {
         kind: kind.name().to_string(),
         reason: reason.to_string(),
         by: org.id.clone(),
         at_ms: env.timestamp_ms,
         tx: tx.id().0,
-    });
+    };
+    parcels::push_exception(store, &mut parcel, &record);
     parcels::put_parcel(store, &parcel);
     Ok(Ok(vec![log(
         RecordKind::ParcelException,

@@ -317,7 +317,7 @@ async fn accepted_records<E: StorageContext + rand_core::CryptoRng>(
     let Some(parcel) = parcels::parcel(node.reader(), parcel_id).await? else {
         return Ok(Vec::new());
     };
-    let Some(done) = parcel.handoffs.iter().find(|h| h.proposal.id == handoff.0) else {
+    let Some(done) = parcels::handoff(node.reader(), &handoff.0).await? else {
         return Ok(Vec::new());
     };
     let mut accepted = base.record(0, "handoff_accepted", organisation.clone());
@@ -337,11 +337,8 @@ async fn accepted_records<E: StorageContext + rand_core::CryptoRng>(
         "acceptedBy": done.to_agent,
     });
     let mut out = vec![accepted];
-    let last = parcel
-        .handoffs
-        .last()
-        .is_some_and(|h| h.proposal.id == handoff.0);
-    if last && parcel.status == parcels::ParcelStatus::Delivered {
+    // Acceptance by the recipient is the delivery (and closes the parcel).
+    if done.proposal.to == parcel.recipient {
         let mut delivered = base.record(1, "parcel_delivered", organisation);
         delivered.parcel = Some(parcel_id.to_string());
         delivered.identifiers = vec![parcel_id.to_string()];

@@ -55,8 +55,8 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
                     updates.push(BlockUpdate::Event(IndexedEvent::from_epcis(event, meta)));
                 }
             }
-            Payload::AcceptHandoff { parcel, handoff } => {
-                if let Some(update) = handoff_event(node, block, tx, parcel, handoff).await? {
+            Payload::AcceptHandoff { handoff, .. } => {
+                if let Some(update) = handoff_event(node, block, tx, handoff).await? {
                     updates.push(update);
                 }
             }
@@ -82,17 +82,9 @@ async fn handoff_event<E: StorageContext + rand_core::CryptoRng>(
     node: &NodeHandle<E>,
     block: &Block,
     tx: &tracechain_types::Transaction,
-    parcel: &str,
     handoff: &tracechain_types::Digest,
 ) -> Result<Option<BlockUpdate>, records::RecordError> {
-    let Ok(id) = tracechain_epcis::Identifier::parse(parcel.trim()) else {
-        return Ok(None);
-    };
-    let Some(record) = tracechain_state::parcels::parcel(node.reader(), id.canonical()).await?
-    else {
-        return Ok(None);
-    };
-    let Some(done) = record.handoffs.iter().find(|h| h.proposal.id == handoff.0) else {
+    let Some(done) = tracechain_state::parcels::handoff(node.reader(), &handoff.0).await? else {
         return Ok(None);
     };
     let Ok(events) = tracechain_epcis::parse_capture(&done.event_json).map(|c| c.into_events())

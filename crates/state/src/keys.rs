@@ -43,6 +43,10 @@ pub enum Namespace {
     Document = 15,
     /// canonical parcel id -> parcel record
     Parcel = 16,
+    /// (entry kind, index, parcel id) -> one entry of a parcel's history
+    ParcelEntry = 17,
+    /// proposing transaction id -> completed hand-off
+    Handoff = 18,
 }
 
 /// A namespaced state key.

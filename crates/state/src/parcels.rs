@@ -133,9 +133,12 @@ pub struct ParcelRecord {
     pub status: ParcelStatus,
     pub damaged: bool,
     pub pending: Option<PendingHandoff>,
-    pub handoffs: Vec<HandoffRecord>,
-    pub closed: Vec<ClosedProposal>,
-    pub exceptions: Vec<ExceptionRecord>,
+    /// How many entries of each kind the parcel's history holds; the
+    /// entries are separate state values, so a parcel may be handed over
+    /// any number of times without its record outgrowing a state value.
+    pub handoff_count: u32,
+    pub closed_count: u32,
+    pub exception_count: u32,
 }
 
 pub async fn parcel(store: &impl StateRead, id: &str) -> Result<Option<ParcelRecord>, RecordError> {
@@ -153,4 +156,127 @@ pub fn put_parcel(store: &mut impl Store, record: &ParcelRecord) {
         StateKey::derive(Namespace::Parcel, record.id.as_bytes()),
         record,
     );
+}
+
+/// The kinds of entries in a parcel's history.
+#[derive(Clone, Copy)]
+enum Entry {
+    Handoff = 0,
+    Closed = 1,
+    Exception = 2,
+}
+
+fn entry_key(parcel: &str, entry: Entry, index: u32) -> Digest {
+    let mut logical = vec![entry as u8];
+    logical.extend_from_slice(&index.to_be_bytes());
+    logical.extend_from_slice(parcel.as_bytes());
+    StateKey::derive(Namespace::ParcelEntry, &logical)
+}
+
+async fn entries<T: serde::de::DeserializeOwned>(
+    store: &impl StateRead,
+    parcel: &ParcelRecord,
+    entry: Entry,
+    count: u32,
+    what: &'static str,
+) -> Result<Vec<T>, RecordError> {
+    let mut out = Vec::with_capacity(count as usize);
+    for index in 0..count {
+        match get(store, entry_key(&parcel.id, entry, index), what).await? {
+            Some(value) => out.push(value),
+            None => return Err(RecordError::Corrupt { what }),
+        }
+    }
+    Ok(out)
+}
+
+/// Records a completed hand-off (the caller then stores `parcel`).
+pub fn push_handoff(store: &mut impl Store, parcel: &mut ParcelRecord, record: &HandoffRecord) {
+    put(
+        store,
+        StateKey::derive(Namespace::Handoff, &record.proposal.id),
+        record,
+    );
+    let key = entry_key(&parcel.id, Entry::Handoff, parcel.handoff_count);
+    put(store, key, &record.proposal.id);
+    parcel.handoff_count += 1;
+}
+
+/// The completed hand-off that `proposal` started.
+pub async fn handoff(
+    store: &impl StateRead,
+    proposal: &[u8; 32],
+) -> Result<Option<HandoffRecord>, RecordError> {
+    get(
+        store,
+        StateKey::derive(Namespace::Handoff, proposal),
+        "hand-off",
+    )
+    .await
+}
+
+/// Every completed hand-off of `parcel`, in order.
+pub async fn handoffs(
+    store: &impl StateRead,
+    parcel: &ParcelRecord,
+) -> Result<Vec<HandoffRecord>, RecordError> {
+    let ids: Vec<[u8; 32]> = entries(
+        store,
+        parcel,
+        Entry::Handoff,
+        parcel.handoff_count,
+        "hand-off entry",
+    )
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(
+            handoff(store, &id)
+                .await?
+                .ok_or(RecordError::Corrupt { what: "hand-off" })?,
+        );
+    }
+    Ok(out)
+}
+
+/// Records a rejected or cancelled proposal (the caller then stores `parcel`).
+pub fn push_closed(store: &mut impl Store, parcel: &mut ParcelRecord, record: &ClosedProposal) {
+    let key = entry_key(&parcel.id, Entry::Closed, parcel.closed_count);
+    put(store, key, record);
+    parcel.closed_count += 1;
+}
+
+pub async fn closed_proposals(
+    store: &impl StateRead,
+    parcel: &ParcelRecord,
+) -> Result<Vec<ClosedProposal>, RecordError> {
+    entries(
+        store,
+        parcel,
+        Entry::Closed,
+        parcel.closed_count,
+        "closed proposal",
+    )
+    .await
+}
+
+/// Records a declared exception (the caller then stores `parcel`).
+pub fn push_exception(store: &mut impl Store, parcel: &mut ParcelRecord, record: &ExceptionRecord) {
+    let key = entry_key(&parcel.id, Entry::Exception, parcel.exception_count);
+    put(store, key, record);
+    parcel.exception_count += 1;
+}
+
+pub async fn exceptions(
+    store: &impl StateRead,
+    parcel: &ParcelRecord,
+) -> Result<Vec<ExceptionRecord>, RecordError> {
+    entries(
+        store,
+        parcel,
+        Entry::Exception,
+        parcel.exception_count,
+        "exception",
+    )
+    .await
 }
