@@ -495,6 +495,7 @@ async fn check_replication(demo: &mut Demo) {
     // The holding node restarts: its store is on disk.
     demo.kill(0);
     demo.restart(0);
+    demo.wait_up(0).await;
     let answer = read_eventually(&holder, &path, Some(&shop)).await;
     assert_eq!(answer["document"], certificate);
 

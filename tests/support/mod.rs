@@ -290,15 +290,44 @@ impl Demo {
             .status()
             .expect("kill");
         assert!(status.success());
-        // Gone only once the kernel has released its files (and locks).
-        let proc = PathBuf::from("/proc").join(pid.trim());
+        // Gone only once the kernel has released its files (sockets,
+        // locks): a zombie leader may still have threads holding them.
+        let fds = PathBuf::from("/proc").join(pid.trim()).join("fd");
         let start = Instant::now();
-        while std::fs::read_to_string(proc.join("stat")).is_ok_and(|stat| !stat.contains(") Z ")) {
+        while std::fs::read_dir(&fds).is_ok_and(|mut open| open.next().is_some()) {
             assert!(
                 start.elapsed() < Duration::from_secs(10),
                 "node {index} survives SIGKILL"
             );
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The last lines of validator `index`'s log.
+    pub fn log_tail(&self, index: usize) -> String {
+        let log = std::fs::read_to_string(self.home(index).join("node.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// Waits until validator `index` answers again (after `restart`).
+    pub async fn wait_up(&self, index: usize) {
+        let client = self.client_at(index);
+        let start = Instant::now();
+        while client.status().await.is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "node {index} did not come back; log:\n{}\nsockets:\n{}",
+                self.log_tail(index),
+                String::from_utf8_lossy(
+                    &Command::new("ss")
+                        .arg("-tanp")
+                        .output()
+                        .map(|o| o.stdout)
+                        .unwrap_or_default()
+                )
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -32,9 +32,8 @@ pub fn run(home_dir: &Path) -> Result<()> {
         .with_context(|| format!("creating {}", data_dir.display()))?;
     // The API listener is bound before anything starts so a port clash is
     // reported at once, not after the node joined consensus.
-    let api_listener = std::net::TcpListener::bind(home.config.api_listen)
+    let api_listener = bind_api(home.config.api_listen)
         .with_context(|| format!("binding the API to {}", home.config.api_listen))?;
-    api_listener.set_nonblocking(true)?;
 
     let config = tokio::Config::new()
         .with_worker_threads(home.config.worker_threads.max(1))
@@ -139,4 +138,17 @@ pub fn run(home_dir: &Path) -> Result<()> {
         }
     });
     Ok(())
+}
+
+/// A non-blocking listener that may take over the port at once after a
+/// crash (`SO_REUSEADDR`: the dead process's connections linger in
+/// TIME_WAIT for a minute otherwise).
+fn bind_api(address: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }

@@ -966,16 +966,8 @@ mod parcels {
         assert!(record.damaged);
         let handoffs = block_on(parcels::handoffs(&chain.store, &record)).unwrap();
         assert_eq!(handoffs.len(), 2);
-        assert!(
-            handoffs[0]
-                .event_json
-                .contains("\"bizStep\":\"shipping\"")
-        );
-        assert!(
-            handoffs[1]
-                .event_json
-                .contains("\"bizStep\":\"receiving\"")
-        );
+        assert!(handoffs[0].event_json.contains("\"bizStep\":\"shipping\""));
+        assert!(handoffs[1].event_json.contains("\"bizStep\":\"receiving\""));
         let (_, after) = propose(&mut chain, RETAILER + 100, "carrier", 60_000);
         assert_eq!(failed_code(&after), Some("parcel_closed"));
     }
