@@ -4,7 +4,6 @@
 use crate::{
     ApiState, Problem,
     auth::{Caller, caller},
-    domain::parse_identifier,
 };
 use axum::{
     Json,
@@ -17,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tracechain_docstore::DocError;
 use tracechain_node::documents::{DocumentError, Documents};
-use tracechain_state::{parcels, store::StorageContext};
+use tracechain_state::store::StorageContext;
 use tracechain_types::{Digest, digest_from_hex, domain::roles, to_hex};
 
 /// Largest document accepted for upload.
@@ -242,17 +241,7 @@ pub async fn parcel_document<E: StorageContext + rand_core::CryptoRng>(
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let id = parse_identifier(&raw)?;
-    let parcel = parcels::parcel(api.node.reader(), id.canonical())
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))?
-        .ok_or_else(|| {
-            Problem::not_found(
-                "Parcel",
-                format!("no parcel {} is registered", id.canonical()),
-            )
-            .at("path.id")
-        })?;
+    let parcel = crate::parcels::registered(&api, &raw).await?;
     let fingerprint = Digest::from(parcel.document);
     let document = plaintext(&api, &headers, uri.path(), &fingerprint).await?;
     Ok(Json(

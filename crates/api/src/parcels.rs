@@ -8,7 +8,7 @@ use axum::{
 use serde_json::{Value, json};
 use tracechain_epcis::hash_id_from_digest;
 use tracechain_state::{
-    parcels::{self, PendingHandoff},
+    parcels::{self, ParcelRecord, PendingHandoff},
     store::StorageContext,
 };
 
@@ -27,24 +27,32 @@ fn pending_json(pending: &PendingHandoff) -> Value {
     })
 }
 
-/// `GET /v1/parcels/{id}`: what anyone may know — never the document.
-pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
-    State(api): State<ApiState<E>>,
-    Path(raw): Path<String>,
-) -> Result<Json<Value>, Problem> {
-    let id = parse_identifier(&raw)?;
-    let reader = api.node.reader();
-    let internal = |e: tracechain_state::records::RecordError| Problem::internal(e.to_string());
-    let record = parcels::parcel(reader, id.canonical())
+/// The registered parcel the path names.
+pub(crate) async fn registered<E: StorageContext + rand_core::CryptoRng>(
+    api: &ApiState<E>,
+    raw: &str,
+) -> Result<ParcelRecord, Problem> {
+    let id = parse_identifier(raw)?;
+    parcels::parcel(api.node.reader(), id.canonical())
         .await
-        .map_err(internal)?
+        .map_err(|e| Problem::internal(e.to_string()))?
         .ok_or_else(|| {
             Problem::not_found(
                 "Parcel",
                 format!("no parcel {} is registered", id.canonical()),
             )
             .at("path.id")
-        })?;
+        })
+}
+
+/// `GET /v1/parcels/{id}`: what anyone may know — never the document.
+pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
+    State(api): State<ApiState<E>>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let record = registered(&api, &raw).await?;
+    let reader = api.node.reader();
+    let internal = |e: tracechain_state::records::RecordError| Problem::internal(e.to_string());
     let document = parcels::document(reader, &tracechain_types::Digest::from(record.document))
         .await
         .map_err(internal)?;

@@ -13,25 +13,30 @@ use axum::{
         sse::{Event, KeepAlive, Sse},
     },
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use tracechain_node::feed::{Feed, Filter, Position};
 use tracechain_state::store::StorageContext;
 
 /// Filters and the starting point of a subscription.
-#[derive(Debug, Default, Deserialize, Clone)]
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
 pub struct StreamParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parcel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organisation: Option<String>,
-    #[serde(rename = "bizStep")]
+    #[serde(rename = "bizStep", skip_serializing_if = "Option::is_none")]
     pub biz_step: Option<String>,
     /// Record type (`event`, `handoff_accepted`, `parcel_delivered`, …).
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Start at this block height (default: the next block).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<u64>,
     /// Resume just after this record position (as `Last-Event-ID`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
 }
 

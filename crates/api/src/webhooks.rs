@@ -21,7 +21,7 @@ use std::{
 };
 use tracechain_node::{
     NodeHandle,
-    feed::{Feed, Filter, Position},
+    feed::{Feed, Position},
 };
 use tracechain_state::store::StorageContext;
 use tracing::{debug, warn};
@@ -33,28 +33,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 pub struct Subscription {
     pub id: String,
     pub url: String,
-    pub identifier: Option<String>,
-    pub parcel: Option<String>,
-    pub organisation: Option<String>,
-    pub biz_step: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// The first block to deliver.
-    pub from: u64,
+    /// The filters, and `from`: the first block to deliver.
+    #[serde(flatten)]
+    pub params: StreamParams,
     /// The last record delivered (accepted by the receiver).
     pub delivered: Option<String>,
-}
-
-impl Subscription {
-    fn filter(&self) -> Filter {
-        Filter {
-            identifier: self.identifier.clone(),
-            parcel: self.parcel.clone(),
-            organisation: self.organisation.clone(),
-            biz_step: self.biz_step.clone(),
-            kind: self.kind.clone(),
-        }
-    }
 }
 
 struct Inner {
@@ -156,7 +139,8 @@ async fn deliver<E: StorageContext + rand_core::CryptoRng>(
         .delivered
         .as_deref()
         .and_then(|p| p.parse::<Position>().ok());
-    let mut feed = Feed::new(node, subscription.filter(), subscription.from, after);
+    let from = subscription.params.from.unwrap_or(1);
+    let mut feed = Feed::new(node, subscription.params.filter(), from, after);
     loop {
         let record = feed.next().await;
         let mut backoff = Duration::from_millis(250);
@@ -221,12 +205,11 @@ pub async fn subscribe<E: StorageContext + rand_core::CryptoRng>(
     let subscription = Subscription {
         id: id.clone(),
         url: request.url,
-        identifier: request.params.identifier,
-        parcel: request.params.parcel,
-        organisation: request.params.organisation,
-        biz_step: request.params.biz_step,
-        kind: request.params.kind,
-        from,
+        params: StreamParams {
+            from: Some(from),
+            after: None,
+            ..request.params
+        },
         delivered: after.map(|p| p.to_string()),
     };
     hooks

@@ -45,6 +45,16 @@ pub enum ClientError {
     Timeout { id: String, waited: Duration },
 }
 
+impl ClientError {
+    /// Maps a transport error on a request to `url`.
+    fn http(url: &str) -> impl FnOnce(reqwest::Error) -> Self + '_ {
+        move |source| Self::Http {
+            url: url.to_string(),
+            source,
+        }
+    }
+}
+
 /// `/v1/status`, the parts clients use.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Status {
@@ -136,10 +146,7 @@ impl Client {
             .get(&url)
             .send()
             .await
-            .map_err(|source| ClientError::Http {
-                url: url.clone(),
-                source,
-            })?;
+            .map_err(ClientError::http(&url))?;
         decode(url, response).await
     }
 
@@ -175,10 +182,7 @@ impl Client {
             .body(bytes)
             .send()
             .await
-            .map_err(|source| ClientError::Http {
-                url: url.clone(),
-                source,
-            })?;
+            .map_err(ClientError::http(&url))?;
         #[derive(Deserialize)]
         struct Accepted {
             id: String,
@@ -255,10 +259,7 @@ impl Client {
             .body(document.clone())
             .send()
             .await
-            .map_err(|source| ClientError::Http {
-                url: url.clone(),
-                source,
-            })?;
+            .map_err(ClientError::http(&url))?;
         decode(url, response).await
     }
 
@@ -302,10 +303,7 @@ impl Client {
             .body(body)
             .send()
             .await
-            .map_err(|source| ClientError::Http {
-                url: url.clone(),
-                source,
-            })?;
+            .map_err(ClientError::http(&url))?;
         decode(url, response).await
     }
 
@@ -372,10 +370,7 @@ async fn decode<T: serde::de::DeserializeOwned>(
     if !response.status().is_success() {
         return Err(decode_problem(url, response).await);
     }
-    let body = response.bytes().await.map_err(|source| ClientError::Http {
-        url: url.clone(),
-        source,
-    })?;
+    let body = response.bytes().await.map_err(ClientError::http(&url))?;
     serde_json::from_slice(&body).map_err(|e| ClientError::Unexpected {
         url,
         detail: format!("undecodable body: {e}"),

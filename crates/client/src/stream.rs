@@ -25,10 +25,7 @@ impl RecordStream {
                 .response
                 .chunk()
                 .await
-                .map_err(|source| ClientError::Http {
-                    url: self.url.clone(),
-                    source,
-                })?;
+                .map_err(ClientError::http(&self.url))?;
             match chunk {
                 Some(chunk) => self.buffer.extend_from_slice(&chunk),
                 None => return Ok(None),
@@ -74,10 +71,7 @@ impl Client {
         if let Some(after) = after {
             request = request.header("last-event-id", after);
         }
-        let response = request.send().await.map_err(|source| ClientError::Http {
-            url: url.clone(),
-            source,
-        })?;
+        let response = request.send().await.map_err(ClientError::http(&url))?;
         if !response.status().is_success() {
             return Err(decode_problem(url, response).await);
         }
