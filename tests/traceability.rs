@@ -608,6 +608,7 @@ async fn check_roles_and_membership(demo: &Demo) {
         "packright",
         "swift-freight",
         "central-dc",
+        "freshmart",
     ]
     .into_iter()
     .enumerate()
@@ -631,7 +632,8 @@ async fn check_roles_and_membership(demo: &Demo) {
         &format!("/v1/proposals/{}", tracechain_types::to_hex(id)),
     )
     .await;
-    assert_eq!(record["approvals"].as_array().unwrap().len(), 5);
+    // More than two thirds of the 8 members: 6 approvals.
+    assert_eq!(record["approvals"].as_array().unwrap().len(), 6);
     assert!(digest_from_hex(&tracechain_types::to_hex(id)).is_some());
 }
 

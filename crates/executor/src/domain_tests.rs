@@ -857,6 +857,7 @@ mod parcels {
                 .is_some()
         );
         assert!(done.event_json.contains("handoffAcceptance"));
+        assert!(done.event_json.contains(&hex::encode(record.document)));
     }
 
     #[test]

@@ -394,9 +394,13 @@ fn handoff_event(
         "tracechain:handoffProposal": hex::encode(pending.id),
         "tracechain:handoffAcceptance": hex::encode(acceptance),
         "tracechain:offRoute": pending.off_route,
+        "tracechain:parcelDocument": hex::encode(parcel.document),
     });
     if !delivered {
         event["disposition"] = json!("in_transit");
+    }
+    if let Some(next) = &pending.next {
+        event["tracechain:nextPlanned"] = json!(next);
     }
     if let Some(location) = &pending.location {
         event["readPoint"] = json!({"id": location});
