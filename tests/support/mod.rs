@@ -290,11 +290,16 @@ impl Demo {
             .status()
             .expect("kill");
         assert!(status.success());
-        // Gone only once the kernel has released its files (sockets,
-        // locks): a zombie leader may still have threads holding them.
-        let fds = PathBuf::from("/proc").join(pid.trim()).join("fd");
+        // Gone only once every thread has exited and the kernel released
+        // its files (sockets, locks): a zombie leader may still have live
+        // threads holding them.
+        let tasks = PathBuf::from("/proc").join(pid.trim()).join("task");
+        let alive = |task: std::fs::DirEntry| {
+            std::fs::read_to_string(task.path().join("stat"))
+                .is_ok_and(|stat| !stat.contains(") Z ") && !stat.contains(") X "))
+        };
         let start = Instant::now();
-        while std::fs::read_dir(&fds).is_ok_and(|mut open| open.next().is_some()) {
+        while std::fs::read_dir(&tasks).is_ok_and(|all| all.flatten().any(alive)) {
             assert!(
                 start.elapsed() < Duration::from_secs(10),
                 "node {index} survives SIGKILL"

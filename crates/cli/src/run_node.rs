@@ -143,12 +143,27 @@ pub fn run(home_dir: &Path) -> Result<()> {
 /// A non-blocking listener that may take over the port at once after a
 /// crash (`SO_REUSEADDR`: the dead process's connections linger in
 /// TIME_WAIT for a minute otherwise).
+/// A process restarted right after a crash may find the port still held
+/// while the kernel tears the old one down: it retries for a few seconds.
 fn bind_api(address: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
     use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.bind(&address.into())?;
-    socket.listen(1024)?;
-    socket.set_nonblocking(true)?;
-    Ok(socket.into())
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+        socket.set_reuse_address(true)?;
+        match socket.bind(&address.into()) {
+            Ok(()) => {
+                socket.listen(1024)?;
+                socket.set_nonblocking(true)?;
+                return Ok(socket.into());
+            }
+            Err(err)
+                if err.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(err) => return Err(err),
+        }
+    }
 }
