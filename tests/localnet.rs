@@ -3,7 +3,10 @@
 
 use commonware_codec::Encode;
 use commonware_cryptography::Signer;
-use std::{process::Command, time::Duration};
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
 use tracechain_client::ClientError;
 use tracechain_types::{
     Payload, PrivateKey, UnsignedTransaction, hash, to_hex, transaction::MAX_TX_BYTES,
@@ -274,13 +277,22 @@ fn localnet_command_detaches_and_stops() {
     assert_eq!(report["ready"], true);
     assert_eq!(report["nodes"].as_array().map(Vec::len), Some(4));
     let api = report["nodes"][0]["api"].as_str().expect("api").to_string();
-    let status = Command::new(BIN)
-        .args(["status", "--json", "--api", &api])
-        .output()
-        .expect("status");
+    // Ready means finalizing; the last peer connection may still be forming.
+    let start = Instant::now();
+    let status = loop {
+        let output = Command::new(BIN)
+            .args(["status", "--json", "--api", &api])
+            .output()
+            .expect("status");
+        let status: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("status json");
+        if status["peers_connected"] == 3 || start.elapsed() > Duration::from_secs(30) {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     let stopped = stop().expect("stop");
     assert!(stopped.status.success());
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status json");
     assert_eq!(status["validators"], 4);
     assert!(status["height"].as_u64().unwrap_or(0) >= 1);
     assert_eq!(status["peers_connected"], 3);
