@@ -7,6 +7,7 @@
 pub mod auth;
 mod documents;
 mod domain;
+mod pages;
 mod parcels;
 mod problem;
 mod queries;
@@ -68,6 +69,7 @@ impl<E: StorageContext + rand_core::CryptoRng> Clone for ApiState<E> {
 pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> Router {
     Router::new()
         .route("/v1/status", get(routes::status::<E>))
+        .route("/v1/genesis", get(routes::genesis::<E>))
         .route(
             "/v1/transactions",
             axum::routing::post(routes::submit_transaction::<E>),
@@ -117,6 +119,7 @@ pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> R
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready::<E>))
         .route("/metrics", get(routes::metrics::<E>))
+        .merge(pages::router())
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(map_response(problem::ensure_problem_json))

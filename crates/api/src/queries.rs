@@ -289,12 +289,21 @@ pub async fn verify<E: StorageContext + rand_core::CryptoRng>(
 }
 
 /// Digital Link resolver paths (`/01/{gtin}/21/{serial}`, `/00/{sscc}`, …).
+/// A GS1 Digital Link: the product passport page for a browser, the
+/// verification JSON for anything else.
 pub async fn digital_link<E: StorageContext + rand_core::CryptoRng>(
     State(api): State<ApiState<E>>,
     uri: axum::http::Uri,
-) -> Result<Json<Value>> {
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
     let id = parse_identifier(uri.path())?;
-    verification(&api, &id).await.map(Json)
+    if crate::pages::wants_html(&headers) {
+        return crate::pages::passport(&api, &id).await;
+    }
+    verification(&api, &id)
+        .await
+        .map(|v| Json(v).into_response())
 }
 
 pub async fn verification<E: StorageContext + rand_core::CryptoRng>(

@@ -22,6 +22,14 @@ use tracechain_types::{
 
 type Result<T> = std::result::Result<T, Problem>;
 
+/// `GET /v1/genesis`: the chain's genesis (validator set, founding
+/// members) — the trust anchor proof bundles are checked against.
+pub async fn genesis<E: StorageContext + rand_core::CryptoRng>(
+    State(api): State<ApiState<E>>,
+) -> Json<tracechain_types::genesis::Genesis> {
+    Json(api.genesis.as_ref().clone())
+}
+
 pub async fn status<E: StorageContext + rand_core::CryptoRng>(
     State(api): State<ApiState<E>>,
 ) -> Result<Json<serde_json::Value>> {

@@ -1,0 +1,1 @@
+//! tracechain's web pages: HTML rendering and embedded static assets.
