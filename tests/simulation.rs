@@ -42,7 +42,7 @@ use std::{
 };
 use tracechain_node::{
     ChainSpec, EngineConfig, NodeHandle, engine,
-    engine::{CONSENSUS_NAMESPACE, Channels},
+    engine::{Channels, consensus_namespace},
 };
 use tracechain_state::records;
 use tracechain_types::{
@@ -238,7 +238,8 @@ impl Network {
         >,
     ) -> Handle<()> {
         let participants: Set<PublicKey> = Set::from_iter_dedup(self.participants());
-        let scheme = Scheme::signer(CONSENSUS_NAMESPACE, participants, self.keys[index].clone())
+        let namespace = consensus_namespace(&self.spec.genesis.chain_id);
+        let scheme = Scheme::signer(&namespace, participants, self.keys[index].clone())
             .expect("byzantine validator is a participant");
         let mut channels = channels.into_iter();
         let votes = channels.next().expect("vote channel");

@@ -50,8 +50,7 @@ use std::time::Duration;
 use tracechain_state::{LogDb, StateDb, StorageConfig, store::StorageContext};
 use tracechain_types::{Block, Genesis, PrivateKey, PublicKey};
 
-/// Namespace of every consensus signature of tracechain.
-pub const CONSENSUS_NAMESPACE: &[u8] = b"tracechain/consensus/v1";
+pub use tracechain_types::consensus_namespace;
 
 /// p2p channels, in the order [`Channels`] holds them.
 pub const CHANNEL_VOTES: u64 = 0;
@@ -258,8 +257,9 @@ where
     let public_key = signer.public_key();
     let validators = spec.genesis.validator_keys();
     let participants: Set<PublicKey> = Set::from_iter_dedup(validators.iter().cloned());
-    let scheme = Scheme::signer(CONSENSUS_NAMESPACE, participants.clone(), signer.clone())
-        .unwrap_or_else(|| Scheme::verifier(CONSENSUS_NAMESPACE, participants.clone()));
+    let namespace = consensus_namespace(&spec.genesis.chain_id);
+    let scheme = Scheme::signer(&namespace, participants.clone(), signer.clone())
+        .unwrap_or_else(|| Scheme::verifier(&namespace, participants.clone()));
     let prefix = config.partition_prefix.clone();
     let storage = StorageConfig::new(prefix.clone(), config.cache_pages);
     let page_cache = storage.page_cache.clone();

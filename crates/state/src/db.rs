@@ -1,6 +1,6 @@
 //! The concrete databases and their on-disk configuration.
 
-use crate::value::StateValue;
+use tracechain_types::StateValue;
 use commonware_cryptography::Sha256;
 use commonware_glue::stateful::db::{DatabaseSet, Shared};
 use commonware_parallel::Sequential;
@@ -22,8 +22,7 @@ use tracechain_types::{Digest, LogRecord};
 
 /// Bytes per bitmap chunk of the `current` state database (256 operations).
 pub const STATE_CHUNK_BYTES: usize = 32;
-/// Largest value stored under one state key.
-pub const MAX_STATE_VALUE_BYTES: usize = 64 * 1024;
+pub use tracechain_types::MAX_STATE_VALUE_BYTES;
 
 /// World state: 32-byte keys (hashes of namespaced logical keys, see
 /// [`crate::keys`]) to encoded values.

@@ -16,9 +16,8 @@ pub mod keys;
 pub mod parcels;
 pub mod records;
 pub mod store;
-pub mod value;
 
 pub use db::{Databases, LogDb, StateDb, StorageConfig, empty_state_root};
 pub use keys::StateKey;
 pub use store::{BlockBatches, MemoryStore, StateRead, Store, StoreError};
-pub use value::StateValue;
+pub use tracechain_types::StateValue;

@@ -25,6 +25,13 @@ pub const MAX_BLOCK_TX_BYTES: usize = 8 * 1024 * 1024;
 /// Widest varint length prefix.
 const MAX_VARINT_BYTES: usize = 10;
 
+/// The namespace of consensus votes and certificates on chain `chain_id`:
+/// a finality certificate of one chain never verifies on another, even
+/// with the same validator keys.
+pub fn consensus_namespace(chain_id: &str) -> Vec<u8> {
+    format!("tracechain/consensus/v1/{chain_id}").into_bytes()
+}
+
 /// Consensus metadata embedded in every block (round, leader, parent view).
 pub type BlockContext = Context<Digest, PublicKey>;
 

@@ -7,12 +7,14 @@ pub mod domain;
 pub mod genesis;
 pub mod parcel;
 pub mod receipt;
+pub mod state_value;
 pub mod transaction;
 
-pub use block::{Block, Header};
+pub use block::{Block, Header, consensus_namespace};
 pub use domain::{MembershipChange, OrganisationSpec};
 pub use genesis::{Genesis, GenesisValidator};
 pub use receipt::{LogRecord, Outcome, Receipt, RecordKind};
+pub use state_value::{MAX_STATE_VALUE_BYTES, StateValue};
 pub use transaction::{Payload, Transaction, UnsignedTransaction};
 
 use commonware_cryptography::{Hasher, Sha256, ed25519, sha256};

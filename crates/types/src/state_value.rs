@@ -4,7 +4,8 @@ use bytes::BufMut;
 use commonware_codec::{Buf, EncodeSize, Error as CodecError, RangeCfg, Read, Write};
 use std::ops::Deref;
 
-use crate::db::MAX_STATE_VALUE_BYTES;
+/// Largest value stored under one state key.
+pub const MAX_STATE_VALUE_BYTES: usize = 64 * 1024;
 
 /// Bytes stored under one state key, at most [`MAX_STATE_VALUE_BYTES`].
 ///
