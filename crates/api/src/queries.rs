@@ -157,14 +157,12 @@ pub async fn events<E: StorageContext + rand_core::CryptoRng>(
 }
 
 /// `GET /v1/events/{hash}`: hex or `ni:///sha-256;…?ver=CBV2.0`.
-pub async fn event<E: StorageContext + rand_core::CryptoRng>(
-    State(api): State<ApiState<E>>,
-    Path(raw): Path<String>,
-) -> Result<Json<Value>> {
+/// An event hash in hex or `ni:///sha-256;…` form.
+pub(crate) fn parse_event_hash(raw: &str) -> Result<[u8; 32]> {
     let hex = raw
         .trim_start_matches("ni:///sha-256;")
         .trim_end_matches("?ver=CBV2.0");
-    let hash: [u8; 32] = tracechain_types::digest_from_hex(hex)
+    tracechain_types::digest_from_hex(hex)
         .map(|d| d.0)
         .ok_or_else(|| {
             Problem::bad_request(
@@ -173,7 +171,14 @@ pub async fn event<E: StorageContext + rand_core::CryptoRng>(
                 "expected 64 hex digits or an ni:/// hash id",
             )
             .at("path.hash")
-        })?;
+        })
+}
+
+pub async fn event<E: StorageContext + rand_core::CryptoRng>(
+    State(api): State<ApiState<E>>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>> {
+    let hash = parse_event_hash(&raw)?;
     let found = with_index(&api, move |index| index.event(&hash)).await?;
     let event = found.ok_or_else(|| {
         Problem::not_found("Event", "no captured event has this hash").at("path.hash")
@@ -288,9 +293,9 @@ pub async fn verify<E: StorageContext + rand_core::CryptoRng>(
     verification(&api, &id).await.map(Json)
 }
 
-/// Digital Link resolver paths (`/01/{gtin}/21/{serial}`, `/00/{sscc}`, …).
-/// A GS1 Digital Link: the product passport page for a browser, the
-/// verification JSON for anything else.
+/// Digital Link resolver paths (`/01/{gtin}/21/{serial}`, `/00/{sscc}`, …):
+/// the product passport page for a browser, the verification JSON for
+/// anything else.
 pub async fn digital_link<E: StorageContext + rand_core::CryptoRng>(
     State(api): State<ApiState<E>>,
     uri: axum::http::Uri,

@@ -14,6 +14,7 @@ pub mod indexer;
 pub mod mempool;
 pub mod metrics;
 pub mod p2p;
+pub mod proofs;
 pub mod reader;
 pub mod statesync;
 

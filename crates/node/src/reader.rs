@@ -56,6 +56,77 @@ impl<E: StorageContext> StateReader<E> {
     }
 }
 
+/// A state entry's proof, against the state as applied when it was made.
+#[derive(Clone, Debug)]
+pub enum EntryProof {
+    Present { value: Vec<u8>, proof: Vec<u8> },
+    Absent { proof: Vec<u8> },
+}
+
+/// Inclusion of one log operation: its encoding and the Merkle path.
+#[derive(Clone, Debug)]
+pub struct LogProof {
+    pub operation: Vec<u8>,
+    pub proof: Vec<u8>,
+}
+
+fn read_error(err: impl std::fmt::Display) -> StoreError {
+    StoreError::Read(err.to_string())
+}
+
+impl<E: StorageContext> StateReader<E> {
+    /// Proofs of `keys` (value or absence) and the state root they verify
+    /// against, all under one read of the state.
+    pub async fn prove_state(&self, keys: &[Digest]) -> Result<(Digest, Vec<EntryProof>), StoreError> {
+        use commonware_codec::Encode;
+        let db = self.state.read().await;
+        let root = db.root();
+        let mut proofs = Vec::with_capacity(keys.len());
+        for key in keys {
+            let proof = match db.get(key).await.map_err(read_error)? {
+                Some(value) => EntryProof::Present {
+                    proof: db.key_value_proof(*key).await.map_err(read_error)?.encode().to_vec(),
+                    value: value.0,
+                },
+                None => EntryProof::Absent {
+                    proof: db.exclusion_proof(key).await.map_err(read_error)?.encode().to_vec(),
+                },
+            };
+            proofs.push(proof);
+        }
+        Ok((root, proofs))
+    }
+
+    /// Inclusion of the log operation at `location` in the log as it was
+    /// with `size` operations (a block's `log_size`).
+    pub async fn prove_log(&self, location: u64, size: u64) -> Result<LogProof, StoreError> {
+        use commonware_codec::Encode;
+        use commonware_storage::mmr::Location;
+        use commonware_utils::NZU64;
+        let log = self.log.read().await;
+        let (proof, operations) = log
+            .historical_proof(Location::new(size), Location::new(location), NZU64!(1))
+            .await
+            .map_err(read_error)?;
+        let operation = operations
+            .first()
+            .ok_or_else(|| read_error("no operation at that location"))?;
+        Ok(LogProof {
+            operation: operation.encode().to_vec(),
+            proof: proof.encode().to_vec(),
+        })
+    }
+
+    /// The peaks of the log when it had `size` operations.
+    pub async fn log_peaks(&self, size: u64) -> Result<Vec<Digest>, StoreError> {
+        use commonware_storage::mmr::Location;
+        let log = self.log.read().await;
+        log.pinned_nodes_at(Location::new(size))
+            .await
+            .map_err(read_error)
+    }
+}
+
 impl<E: StorageContext> StateRead for StateReader<E> {
     async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         let db = self.state.read().await;
