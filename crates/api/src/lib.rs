@@ -10,6 +10,7 @@ mod domain;
 mod pages;
 mod parcels;
 mod problem;
+mod proofs;
 mod queries;
 mod routes;
 mod stream;
@@ -105,6 +106,9 @@ pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> R
             get(documents::envelope::<E>),
         )
         .route("/v1/events/{*hash}", get(queries::event::<E>))
+        .route("/v1/proofs/events/{*hash}", get(proofs::event::<E>))
+        .route("/v1/proofs/state/{*id}", get(proofs::state::<E>))
+        .route("/v1/proofs/consistency", get(proofs::consistency::<E>))
         .route("/v1/trace/{*id}", get(queries::trace::<E>))
         .route("/v1/recalls/{id}/affected", get(queries::affected::<E>))
         .route("/v1/verify/{*id}", get(queries::verify::<E>))

@@ -3,7 +3,7 @@
 use crate::{ApiState, Problem, domain::parse_identifier};
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::{Path, Query, State},
 };
 use serde_json::{Value, json};
 use tracechain_epcis::hash_id_from_digest;
@@ -49,18 +49,30 @@ pub(crate) async fn registered<E: StorageContext + rand_core::CryptoRng>(
 pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
     State(api): State<ApiState<E>>,
     Path(raw): Path<String>,
+    Query(proof): Query<crate::proofs::ProofParam>,
 ) -> Result<Json<Value>, Problem> {
     let record = registered(&api, &raw).await?;
+    let mut answer = parcel_json(&api, &record).await?;
+    if proof.proof {
+        answer["proof"] = json!(crate::proofs::parcel_bundle(&api, &record.id, &answer).await?);
+    }
+    Ok(Json(answer))
+}
+
+async fn parcel_json<E: StorageContext + rand_core::CryptoRng>(
+    api: &ApiState<E>,
+    record: &ParcelRecord,
+) -> Result<Value, Problem> {
     let reader = api.node.reader();
     let internal = |e: tracechain_state::records::RecordError| Problem::internal(e.to_string());
     let document = parcels::document(reader, &tracechain_types::Digest::from(record.document))
         .await
         .map_err(internal)?;
-    let handoffs = parcels::handoffs(reader, &record).await.map_err(internal)?;
-    let closed = parcels::closed_proposals(reader, &record)
+    let handoffs = parcels::handoffs(reader, record).await.map_err(internal)?;
+    let closed = parcels::closed_proposals(reader, record)
         .await
         .map_err(internal)?;
-    let exceptions = parcels::exceptions(reader, &record)
+    let exceptions = parcels::exceptions(reader, record)
         .await
         .map_err(internal)?;
     let custody: Vec<Value> = handoffs
@@ -90,7 +102,7 @@ pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
             step
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "id": record.id,
         "status": record.status.name(),
         "damaged": record.damaged,
@@ -108,5 +120,5 @@ pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
         "pending": record.pending.as_ref().map(pending_json),
         "closedProposals": closed,
         "exceptions": exceptions.iter().map(|e| json!({"kind": e.kind, "reason": e.reason, "by": e.by, "atMs": e.at_ms})).collect::<Vec<_>>(),
-    })))
+    }))
 }

@@ -190,6 +190,9 @@ pub async fn event<E: StorageContext + rand_core::CryptoRng>(
 pub struct TraceParams {
     direction: Option<String>,
     depth: Option<u32>,
+    /// Add a proof bundle of every event in the answer.
+    #[serde(default)]
+    proof: bool,
 }
 
 /// Longest trace served.
@@ -241,14 +244,20 @@ pub async fn trace<E: StorageContext + rand_core::CryptoRng>(
             })
         })
         .collect();
-    Ok(Json(json!({
+    let answer = json!({
         "id": id.canonical(),
         "direction": if direction == Direction::Back { "back" } else { "forward" },
         "depth": depth,
         "nodes": trace.nodes.iter().map(|n| json!({"id": n.identifier, "depth": n.depth})).collect::<Vec<_>>(),
         "edges": edges,
         "events": trace.events.iter().map(event_json).collect::<Vec<_>>(),
-    })))
+    });
+    let proof = crate::proofs::ProofParam {
+        proof: params.proof,
+    };
+    crate::proofs::with_proof(&api, &id, answer, &proof)
+        .await
+        .map(Json)
 }
 
 /// `GET /v1/recalls/{id}/affected`: everything derived from a recalled
@@ -288,9 +297,13 @@ pub async fn affected<E: StorageContext + rand_core::CryptoRng>(
 pub async fn verify<E: StorageContext + rand_core::CryptoRng>(
     State(api): State<ApiState<E>>,
     Path(raw): Path<String>,
+    Query(proof): Query<crate::proofs::ProofParam>,
 ) -> Result<Json<Value>> {
     let id = parse_identifier(&raw)?;
-    verification(&api, &id).await.map(Json)
+    let answer = verification(&api, &id).await?;
+    crate::proofs::with_proof(&api, &id, answer, &proof)
+        .await
+        .map(Json)
 }
 
 /// Digital Link resolver paths (`/01/{gtin}/21/{serial}`, `/00/{sscc}`, …):

@@ -13,6 +13,7 @@ mod logging;
 mod parcel_cmd;
 mod run_node;
 mod submit;
+mod verify_proof;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -206,6 +207,20 @@ enum Command {
     /// Load generators that measure a running network (see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Check a proof bundle offline against a chain's genesis: the
+    /// validators' signatures on the block, then every proof against its
+    /// roots. Exit code 0 only if every check passes; otherwise it says
+    /// which check failed.
+    VerifyProof {
+        /// The bundle (JSON, e.g. saved from `/v1/proofs/…` or the
+        /// `proof` field of a `?proof=true` answer).
+        bundle: PathBuf,
+        /// The chain's genesis.json (the trust anchor: its validator set).
+        #[arg(long)]
+        genesis: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() {
@@ -314,5 +329,10 @@ fn dispatch(command: Command) -> Result<()> {
             json,
         } => domain_cmd::recall(&api, &key, &target, &reason, timeout, json),
         Command::Bench(command) => bench::run(command),
+        Command::VerifyProof {
+            bundle,
+            genesis,
+            json,
+        } => verify_proof::run(&bundle, &genesis, json),
     }
 }

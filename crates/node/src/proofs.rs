@@ -9,8 +9,7 @@ use tracechain_proof::{
     Anchor, BUNDLE_VERSION, Bundle, ConsistencyProof, EventProof, StateProof, encode_hex,
 };
 use tracechain_state::{
-    StoreError,
-    domain,
+    StoreError, domain,
     keys::{Namespace, StateKey},
     records::RecordError,
     store::StorageContext,
@@ -48,7 +47,11 @@ pub struct StateClaim {
 }
 
 impl StateClaim {
-    pub fn new(label: impl Into<String>, namespace: Namespace, logical: impl Into<Vec<u8>>) -> Self {
+    pub fn new(
+        label: impl Into<String>,
+        namespace: Namespace,
+        logical: impl Into<Vec<u8>>,
+    ) -> Self {
         Self {
             label: label.into(),
             namespace,
@@ -64,7 +67,11 @@ impl StateClaim {
 impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
     /// One bundle proving `states` (as they are now) and the log entries of
     /// `events`, against one certified block.
-    pub async fn prove(&self, events: &[Digest], states: &[StateClaim]) -> Result<Bundle, ProofError> {
+    pub async fn prove(
+        &self,
+        events: &[Digest],
+        states: &[StateClaim],
+    ) -> Result<Bundle, ProofError> {
         let (header, state_proofs) = self.prove_states(states).await?;
         let mut event_proofs = Vec::with_capacity(events.len());
         for event in events {
@@ -86,8 +93,10 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         let older = self.header(from).await?;
         let newer = self.header(to).await?;
         let (proof, operation) = if older.log_size < newer.log_size {
-            let LogProof { operation, proof } =
-                self.reader().prove_log(older.log_size, newer.log_size).await?;
+            let LogProof { operation, proof } = self
+                .reader()
+                .prove_log(older.log_size, newer.log_size)
+                .await?;
             (hex::encode(proof), hex::encode(operation))
         } else {
             (String::new(), String::new())
@@ -122,7 +131,10 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
 
     /// Proofs of `states` and the header whose state root they verify
     /// against (the tip when there are none).
-    async fn prove_states(&self, states: &[StateClaim]) -> Result<(Header, Vec<StateProof>), ProofError> {
+    async fn prove_states(
+        &self,
+        states: &[StateClaim],
+    ) -> Result<(Header, Vec<StateProof>), ProofError> {
         let tip = self.finalized().await.ok_or(ProofError::NoAnchor)?;
         if states.is_empty() {
             return Ok((tip.header, Vec::new()));
@@ -131,7 +143,10 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         for _ in 0..3 {
             let (root, entries) = self.reader().prove_state(&keys).await?;
             if let Some(header) = self.header_with_state_root(&root).await {
-                let proofs = states.iter().zip(entries).map(|(claim, entry)| state_proof(claim, entry));
+                let proofs = states
+                    .iter()
+                    .zip(entries)
+                    .map(|(claim, entry)| state_proof(claim, entry));
                 return Ok((header, proofs.collect()));
             }
         }
@@ -155,7 +170,9 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
     /// The log entry recording `event` and its inclusion in `anchor`'s log.
     async fn prove_event(&self, event: &Digest, anchor: &Header) -> Result<EventProof, ProofError> {
         let missing = || ProofError::NotFound(format!("event {}", to_hex(event)));
-        let record = domain::event(self.reader(), &event.0).await?.ok_or_else(missing)?;
+        let record = domain::event(self.reader(), &event.0)
+            .await?
+            .ok_or_else(missing)?;
         let start = match record.height {
             0 | 1 => 0,
             height => self.header(height - 1).await?.log_size,

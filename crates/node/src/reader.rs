@@ -77,7 +77,10 @@ fn read_error(err: impl std::fmt::Display) -> StoreError {
 impl<E: StorageContext> StateReader<E> {
     /// Proofs of `keys` (value or absence) and the state root they verify
     /// against, all under one read of the state.
-    pub async fn prove_state(&self, keys: &[Digest]) -> Result<(Digest, Vec<EntryProof>), StoreError> {
+    pub async fn prove_state(
+        &self,
+        keys: &[Digest],
+    ) -> Result<(Digest, Vec<EntryProof>), StoreError> {
         use commonware_codec::Encode;
         let db = self.state.read().await;
         let root = db.root();
@@ -85,11 +88,21 @@ impl<E: StorageContext> StateReader<E> {
         for key in keys {
             let proof = match db.get(key).await.map_err(read_error)? {
                 Some(value) => EntryProof::Present {
-                    proof: db.key_value_proof(*key).await.map_err(read_error)?.encode().to_vec(),
+                    proof: db
+                        .key_value_proof(*key)
+                        .await
+                        .map_err(read_error)?
+                        .encode()
+                        .to_vec(),
                     value: value.0,
                 },
                 None => EntryProof::Absent {
-                    proof: db.exclusion_proof(key).await.map_err(read_error)?.encode().to_vec(),
+                    proof: db
+                        .exclusion_proof(key)
+                        .await
+                        .map_err(read_error)?
+                        .encode()
+                        .to_vec(),
                 },
             };
             proofs.push(proof);

@@ -189,8 +189,7 @@ pub fn verify_json(
     genesis_json: &str,
     seed: [u8; 32],
 ) -> Result<Verified, VerifyError> {
-    let bundle: Bundle =
-        serde_json::from_str(bundle_json).map_err(|e| malformed("bundle", e))?;
+    let bundle: Bundle = serde_json::from_str(bundle_json).map_err(|e| malformed("bundle", e))?;
     let genesis: Genesis =
         serde_json::from_str(genesis_json).map_err(|e| malformed("genesis", e))?;
     verify(&bundle, &Trust::from_genesis(&genesis), seed)
@@ -218,7 +217,8 @@ impl Checker {
             }
             last = next;
         }
-        let signers = self.certificate(&format!("{field}.certificate"), &anchor.certificate, &last)?;
+        let signers =
+            self.certificate(&format!("{field}.certificate"), &anchor.certificate, &last)?;
         Ok((header, signers))
     }
 
@@ -347,12 +347,11 @@ fn verify_state(
                 .map_err(|e| malformed(field("proof"), e))?
                 .verify::<Sha256, VariableEncoding<StateValue>>(key, value, &header.state_root)
         }
-        None => AbsentProof::decode_cfg(
-            raw.clone(),
-            &(MAX_PROOF_DIGESTS_PER_ELEMENT, ((), ()), ()),
-        )
-        .map_err(|e| malformed(field("proof"), e))?
-        .verify::<Sha256>(&key, &header.state_root),
+        None => {
+            AbsentProof::decode_cfg(raw.clone(), &(MAX_PROOF_DIGESTS_PER_ELEMENT, ((), ()), ()))
+                .map_err(|e| malformed(field("proof"), e))?
+                .verify::<Sha256>(&key, &header.state_root)
+        }
     };
     if !holds {
         return Err(VerifyError::StatePath {
