@@ -55,13 +55,16 @@ fn item_claims(id: &Identifier) -> Vec<StateClaim> {
     ]
 }
 
-/// Every distinct event hash named in an answer (`eventHash` fields).
+/// Fields of answers that name an event by its hash.
+const EVENT_FIELDS: [&str; 3] = ["eventHash", "created_event", "last_event"];
+
+/// Every distinct event hash an answer names.
 pub(crate) fn event_hashes(answer: &Value) -> Vec<Digest> {
     fn walk(value: &Value, out: &mut Vec<Digest>) {
         match value {
             Value::Object(map) => {
                 for (key, inner) in map {
-                    if key == "eventHash"
+                    if EVENT_FIELDS.contains(&key.as_str())
                         && let Some(hash) = inner.as_str().and_then(|h| parse_event_hash(h).ok())
                         && !out.iter().any(|d| d.0 == hash)
                     {

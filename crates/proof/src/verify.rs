@@ -157,13 +157,13 @@ pub fn verify(bundle: &Bundle, trust: &Trust, seed: [u8; 32]) -> Result<Verified
         .events
         .iter()
         .enumerate()
-        .map(|(i, proof)| verify_event(i, proof, &header))
+        .map(|(i, proof)| verify_event(i, proof, &header.log_root, header.height))
         .collect::<Result<Vec<_>, _>>()?;
     let states = bundle
         .states
         .iter()
         .enumerate()
-        .map(|(i, proof)| verify_state(i, proof, &header))
+        .map(|(i, proof)| verify_state(i, proof, &header.state_root, header.height))
         .collect::<Result<Vec<_>, _>>()?;
     let consistent_from = bundle
         .consistency
@@ -303,7 +303,13 @@ fn decode_path(field: &str, text: &str) -> Result<Proof<Family, Digest>, VerifyE
         .map_err(|e| malformed(field, e))
 }
 
-fn verify_event(index: usize, proof: &EventProof, header: &Header) -> Result<String, VerifyError> {
+/// One log entry against the log root of the block at `height`.
+pub(crate) fn verify_event(
+    index: usize,
+    proof: &EventProof,
+    log_root: &Digest,
+    height: u64,
+) -> Result<String, VerifyError> {
     let field = |name: &str| format!("events[{index}].{name}");
     let event = digest(&field("eventHash"), &proof.event_hash)?;
     let record = LogRecord::decode(bytes(&field("record"), &proof.record)?)
@@ -317,24 +323,18 @@ fn verify_event(index: usize, proof: &EventProof, header: &Header) -> Result<Str
     let path = decode_path(&field("proof"), &proof.proof)?;
     let operations = [LogOperation::Append(record)];
     let location = Location::new(proof.location);
-    if !qmdb::verify_proof::<Sha256, Family, LogOperation>(
-        &path,
-        location,
-        &operations,
-        &header.log_root,
-    ) {
-        return Err(VerifyError::EventPath {
-            index,
-            height: header.height,
-        });
+    if !qmdb::verify_proof::<Sha256, Family, LogOperation>(&path, location, &operations, log_root) {
+        return Err(VerifyError::EventPath { index, height });
     }
     Ok(to_hex(event))
 }
 
-fn verify_state(
+/// One state entry against the state root of the block at `height`.
+pub(crate) fn verify_state(
     index: usize,
     proof: &StateProof,
-    header: &Header,
+    state_root: &Digest,
+    height: u64,
 ) -> Result<(String, bool), VerifyError> {
     let field = |name: &str| format!("states[{index}].{name}");
     let logical = bytes(&field("logical"), &proof.logical)?;
@@ -345,19 +345,19 @@ fn verify_state(
             let value = StateValue(bytes(&field("value"), value)?);
             KvProof::decode_cfg(raw.clone(), &(MAX_PROOF_DIGESTS_PER_ELEMENT, ()))
                 .map_err(|e| malformed(field("proof"), e))?
-                .verify::<Sha256, VariableEncoding<StateValue>>(key, value, &header.state_root)
+                .verify::<Sha256, VariableEncoding<StateValue>>(key, value, state_root)
         }
         None => {
             AbsentProof::decode_cfg(raw.clone(), &(MAX_PROOF_DIGESTS_PER_ELEMENT, ((), ()), ()))
                 .map_err(|e| malformed(field("proof"), e))?
-                .verify::<Sha256>(&key, &header.state_root)
+                .verify::<Sha256>(&key, state_root)
         }
     };
     if !holds {
         return Err(VerifyError::StatePath {
             index,
             label: proof.label.clone(),
-            height: header.height,
+            height,
         });
     }
     Ok((proof.label.clone(), proof.value.is_some()))
