@@ -304,7 +304,7 @@ fn decode_path(field: &str, text: &str) -> Result<Proof<Family, Digest>, VerifyE
 }
 
 /// One log entry against the log root of the block at `height`.
-pub(crate) fn verify_event(
+pub fn verify_event(
     index: usize,
     proof: &EventProof,
     log_root: &Digest,
@@ -330,7 +330,7 @@ pub(crate) fn verify_event(
 }
 
 /// One state entry against the state root of the block at `height`.
-pub(crate) fn verify_state(
+pub fn verify_state(
     index: usize,
     proof: &StateProof,
     state_root: &Digest,
