@@ -59,7 +59,7 @@ pub async fn parcel<E: StorageContext + rand_core::CryptoRng>(
     Ok(Json(answer))
 }
 
-async fn parcel_json<E: StorageContext + rand_core::CryptoRng>(
+pub(crate) async fn parcel_json<E: StorageContext + rand_core::CryptoRng>(
     api: &ApiState<E>,
     record: &ParcelRecord,
 ) -> Result<Value, Problem> {

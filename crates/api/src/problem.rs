@@ -97,7 +97,12 @@ pub async fn ensure_problem_json(response: axum::response::Response) -> axum::re
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
+    // Web pages answer people with HTML error pages of their own.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_problem || is_page {
         return response;
     }
     let (slug, detail) = match status {

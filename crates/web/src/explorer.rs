@@ -11,7 +11,7 @@
 
 use crate::{
     format::{self, Directory, text},
-    layout::{Page, search_form},
+    layout::Page,
 };
 use maud::{Markup, html};
 use serde_json::Value;
@@ -493,8 +493,7 @@ pub fn nothing_found(query: &str) -> String {
         section.error aria-labelledby="search-title" {
             h1 #search-title { "Nothing found" }
             p { "No block, transaction, event, item, parcel or organisation matches " strong #search-query { (query) } "." }
-            p { "Search by block height (" code { "42" } "), transaction or event hash (64 hex digits), an item or parcel code (" code { "urn:epc:id:sgtin:…" } " or a Digital Link), or an organisation id." }
-            (search_form(query))
+            p { "Search by block height (" code { "42" } "), transaction or event hash (64 hex digits), an item or parcel code (" code { "urn:epc:id:sgtin:…" } " or a Digital Link), or an organisation id or name." }
         }
     };
     Page {

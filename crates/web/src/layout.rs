@@ -50,17 +50,17 @@ fn header() -> Markup {
                 a.brand href="/explorer" { "tracechain" }
                 a href="/explorer" { "Explorer" }
             }
-            (search_form(""))
+            (search_form())
         }
     }
 }
 
 /// The explorer search box (ids, hashes, heights, organisations).
-pub fn search_form(value: &str) -> Markup {
+fn search_form() -> Markup {
     html! {
         form.search role="search" action="/explorer/search" method="get" {
             label for="search-q" { "Search" }
-            input #search-q type="search" name="q" value=(value)
+            input #search-q type="search" name="q"
                 placeholder="Block height, transaction or event hash, item, parcel, organisation"
                 autocomplete="off" spellcheck="false";
             button type="submit" { "Go" }
@@ -87,8 +87,7 @@ pub fn error_page(status: u16, title: &str, detail: &str) -> String {
             p.status { "Error " (status) }
             h1 #error-title { (title) }
             p { (detail) }
-            p { "Try a search, or go back to the " a href="/explorer" { "explorer" } "." }
-            (search_form(""))
+            p { "Try the search above, or go back to the " a href="/explorer" { "explorer" } "." }
         }
     };
     Page {
