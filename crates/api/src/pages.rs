@@ -309,6 +309,8 @@ async fn agent_json<E: StorageContext + rand_core::CryptoRng>(
 const LATEST_BLOCKS: u64 = 10;
 /// Transactions on the explorer's front page.
 const LATEST_TRANSACTIONS: usize = 15;
+/// Blocks read back for them.
+const TRANSACTION_SCAN_BLOCKS: u64 = 200;
 
 async fn explorer_home<E: StorageContext + rand_core::CryptoRng>(
     State(api): State<ApiState<E>>,
@@ -318,7 +320,12 @@ async fn explorer_home<E: StorageContext + rand_core::CryptoRng>(
     let organisations = organisations(&api).await?;
     let mut blocks = Vec::new();
     let mut transactions = Vec::new();
-    for height in (tip.saturating_sub(LATEST_BLOCKS - 1)..=tip).rev() {
+    // Most blocks are empty (one every half second keeps time moving), so
+    // transactions are looked for further back than the blocks shown.
+    for height in (tip.saturating_sub(TRANSACTION_SCAN_BLOCKS - 1)..=tip).rev() {
+        if blocks.len() as u64 >= LATEST_BLOCKS && transactions.len() >= LATEST_TRANSACTIONS {
+            break;
+        }
         let Some(block) = api.node.block(height).await else {
             continue;
         };
@@ -327,7 +334,9 @@ async fn explorer_home<E: StorageContext + rand_core::CryptoRng>(
                 transactions.push(tx_summary(&api, tx, &organisations, None).await?);
             }
         }
-        blocks.push(block_json(&api, &block).await);
+        if (blocks.len() as u64) < LATEST_BLOCKS {
+            blocks.push(block_json(&api, &block).await);
+        }
     }
     let validators = validator_activity(&status, &blocks);
     Ok(html(web::explorer::home(&web::explorer::Home {

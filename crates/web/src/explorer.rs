@@ -15,6 +15,7 @@ use crate::{
 };
 use maud::{Markup, html};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// `/explorer`: the chain at a glance.
 pub struct Home<'a> {
@@ -373,7 +374,24 @@ fn identifier_link(id: &str, parcel: bool) -> Markup {
     } else {
         format::item_href(id)
     };
-    html! { a.id href=(href) { (id) } }
+    html! { a href=(href) title=(id) { (format::id_label(id)) } }
+}
+
+/// Identifiers shown in full before they are folded away.
+const SHOWN_IDENTIFIERS: usize = 4;
+
+/// What a record names, places excluded (they are in the event itself).
+fn identifiers(ids: &[&str]) -> Markup {
+    let links = html! {
+        ul.ids { @for i in ids { li { (identifier_link(i, false)) } } }
+    };
+    html! {
+        @if ids.len() > SHOWN_IDENTIFIERS {
+            details { summary { (ids.len()) " identifiers" } (links) }
+        } @else if !ids.is_empty() {
+            (links)
+        }
+    }
 }
 
 /// One feed record (`event`, `handoff_accepted`, `recall`, …).
@@ -390,13 +408,18 @@ fn record(record: &Value, directory: &Directory) -> Markup {
                 " · event " a.hash href={"/v1/events/" (format::event_hex(hash))} title=(hash) { (format::short_hash(hash)) }
             }
             @if let Some(p) = parcel { div { "Parcel " (identifier_link(p, true)) } }
-            @let ids: Vec<&str> = record["identifiers"].as_array().into_iter().flatten().filter_map(Value::as_str).filter(|i| Some(*i) != parcel).collect();
-            @if !ids.is_empty() {
-                ul.ids { @for i in ids { li { (identifier_link(i, false)) } } }
-            }
+            @let ids: BTreeSet<&str> = record["identifiers"].as_array().into_iter().flatten().filter_map(Value::as_str)
+                .filter(|i| Some(*i) != parcel && !is_place(i)).collect();
+            (identifiers(&ids.into_iter().collect::<Vec<_>>()))
             @if let Some(reason) = data["reason"].as_str() { div { "Reason: " (reason) } }
         }
     }
+}
+
+/// Locations (GLNs) are where things happened, not what happened to.
+fn is_place(id: &str) -> bool {
+    format::digital_link_path(id).is_some_and(|p| p.starts_with("/414/"))
+        || id.starts_with("urn:epc:id:sgln:")
 }
 
 /// `/explorer/organisations/{id}`.
@@ -577,6 +600,7 @@ mod tests {
         assert!(html.contains(r#"data-status="applied""#));
         assert!(html.contains("Anna, "));
         assert!(html.contains(r#"href="/items/01/04023456000222/21/1002""#));
+        assert!(html.contains(">GTIN 04023456000222 serial 1002<"));
         assert!(html.contains(r#"href="/v1/events/abcd""#));
         assert!(html.contains("Packed"));
     }

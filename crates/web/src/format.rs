@@ -217,7 +217,7 @@ impl Directory {
 
     /// A place in words: `Golden Crust Bakery (GLN 4023456000010)`.
     pub fn place(&self, id: &str) -> String {
-        let label = gs1_key(id).map_or_else(|| id.to_string(), |key| key.label());
+        let label = place_label(id);
         match self.owner_of(id) {
             Some(owner) => format!("{owner} ({label})"),
             None => label,
@@ -247,17 +247,6 @@ impl Gs1Key {
         let skip_one = matches!(self.ai.as_str(), "01" | "00" | "8003");
         std::iter::once(self.value.as_str())
             .chain(skip_one.then(|| self.value.get(1..).unwrap_or("")))
-    }
-
-    fn label(&self) -> String {
-        let name = match self.ai.as_str() {
-            "414" | "sgln" => "GLN",
-            "417" | "pgln" => "party GLN",
-            "01" | "sgtin" => "GTIN",
-            "00" | "sscc" => "SSCC",
-            other => other,
-        };
-        format!("{name} {}{}", self.value, self.rest)
     }
 }
 
@@ -292,6 +281,56 @@ pub const DIGITAL_LINK_ORIGIN: &str = "https://id.gs1.org";
 pub fn digital_link_path(id: &str) -> Option<&str> {
     id.strip_prefix(DIGITAL_LINK_ORIGIN)
         .filter(|path| path.starts_with('/') && path.len() > 1)
+}
+
+/// Names of GS1 Application Identifiers in a Digital Link path.
+pub fn ai_name(ai: &str) -> &str {
+    match ai {
+        "01" => "GTIN",
+        "21" => "serial",
+        "10" => "lot",
+        "00" => "SSCC",
+        "414" => "GLN",
+        "417" => "party GLN",
+        "254" => "extension",
+        "8003" => "GRAI",
+        "8004" => "GIAI",
+        "253" => "GDTI",
+        "255" => "GCN",
+        "401" => "GINC",
+        "402" => "GSIN",
+        other => other,
+    }
+}
+
+/// `(name, value)` pairs of a Digital Link path (`/01/…/21/…`).
+pub fn digital_link_pairs(path: &str) -> Vec<(&str, &str)> {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    parts
+        .chunks(2)
+        .filter_map(|pair| Some((ai_name(pair.first()?), *pair.get(1)?)))
+        .collect()
+}
+
+/// An identifier for people: `GTIN 04023456000222 serial 1002`,
+/// `SSCC 040345670000000018`; anything not a GS1 key as it is.
+pub fn id_label(id: &str) -> String {
+    match digital_link_path(id) {
+        Some(path) => digital_link_pairs(path)
+            .iter()
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => id.to_string(),
+    }
+}
+
+/// A place without its owner: `GLN 4023456000017`, `site 4045678.00001.0`.
+pub fn place_label(id: &str) -> String {
+    match id.strip_prefix("urn:epc:id:sgln:") {
+        Some(site) => format!("site {site}"),
+        None => id_label(id),
+    }
 }
 
 /// An identifier as the tail of a URL path: GS1 keys by their Digital
@@ -398,6 +437,24 @@ mod tests {
             "/items/https:%2F%2Fexample.com%2Fa%3Fb"
         );
         assert_eq!(digital_link_path("https://id.gs1.org"), None);
+        assert_eq!(
+            id_label("https://id.gs1.org/01/04023456000222/21/1002"),
+            "GTIN 04023456000222 serial 1002"
+        );
+        assert_eq!(
+            id_label("https://id.gs1.org/00/040345670000000018"),
+            "SSCC 040345670000000018"
+        );
+        assert_eq!(id_label("urn:example:x"), "urn:example:x");
+    }
+
+    #[test]
+    fn reads_digital_link_paths() {
+        assert_eq!(
+            digital_link_pairs("/01/04023456000222/10/LOT-1"),
+            [("GTIN", "04023456000222"), ("lot", "LOT-1")]
+        );
+        assert_eq!(digital_link_pairs("/00"), []);
     }
 
     #[test]
@@ -421,7 +478,7 @@ mod tests {
         assert_eq!(directory.name("nobody"), "nobody");
         assert_eq!(
             directory.place("https://id.gs1.org/414/4023456000010/254/1"),
-            "Golden Crust Bakery (GLN 4023456000010/254/1)"
+            "Golden Crust Bakery (GLN 4023456000010 extension 1)"
         );
         assert_eq!(
             directory.place("https://id.gs1.org/414/4023456000000"),
@@ -437,7 +494,7 @@ mod tests {
         );
         assert_eq!(
             directory.place("urn:epc:id:sgln:4023456.00001.0"),
-            "Golden Crust Bakery (GLN 402345600001.0)"
+            "Golden Crust Bakery (site 4023456.00001.0)"
         );
         assert_eq!(
             directory.place("https://id.gs1.org/414/9990000000001"),

@@ -33,7 +33,8 @@ pub fn render(input: &Parcel) -> String {
     let body = html! {
         header.page {
             p.kicker { "Parcel tracking" }
-            h1 { "Parcel " span.id { (id) } }
+            h1 { "Parcel " (format::id_label(id)) }
+            p.id.small { (id) }
             p {
                 "From " strong { (directory.name(input.parcel["sender"].as_str().unwrap_or_default())) }
                 " to " strong { (directory.name(input.parcel["recipient"].as_str().unwrap_or_default())) }
@@ -122,7 +123,7 @@ fn route(parcel: &Value, directory: &Directory) -> Markup {
                     @let state = if *org == custodian { "current" } else if *org == sender || reached.contains(org) { "passed" } else { "ahead" };
                     li data-state=(state) {
                         span.stop-name { (directory.name(org)) }
-                        @if let Some(l) = location { " · " (directory.place(l)) }
+                        @if let Some(l) = location { " (" (format::place_label(l)) ")" }
                         " " span.stop-state { "(" (match state { "current" => "here now", "passed" => "passed", _ => "ahead" }) ")" }
                     }
                 }

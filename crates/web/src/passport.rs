@@ -58,39 +58,16 @@ pub fn render(passport: &Passport) -> String {
     .render()
 }
 
-/// Names of GS1 Application Identifiers in a Digital Link path.
-fn ai_name(ai: &str) -> &str {
-    match ai {
-        "01" => "GTIN",
-        "21" => "Serial",
-        "10" => "Batch/lot",
-        "00" => "SSCC",
-        "414" => "GLN",
-        "254" => "GLN extension",
-        "8003" => "GRAI",
-        "8004" => "GIAI",
-        other => other,
-    }
-}
-
-/// `(name, value)` pairs of a Digital Link path.
-fn digital_link_pairs(path: &str) -> Vec<(&str, &str)> {
-    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    parts
-        .chunks(2)
-        .filter_map(|pair| Some((ai_name(pair.first()?), *pair.get(1)?)))
-        .collect()
-}
-
 fn heading(passport: &Passport, id: &str) -> Markup {
     let brand = passport.verification["checks"]["brand_owner"].as_str();
     html! {
         header.page {
             p.kicker { "Product passport" }
-            h1 { @if let Some(b) = brand { (b) " · " } "item " span.id { (id) } }
+            h1 { @if let Some(b) = brand { (b) " · " } (format::id_label(id)) }
+            p.id.small { (id) }
             @if let Some(path) = passport.digital_link {
                 dl.inline {
-                    @for (name, value) in digital_link_pairs(path) {
+                    @for (name, value) in format::digital_link_pairs(path) {
                         div { dt { (name) } dd { (value) } }
                     }
                 }
@@ -139,7 +116,8 @@ fn verdict_section(verification: &Value, verdict: &str, directory: &Directory) -
                     ul {
                         @for recall in recalls {
                             li {
-                                "Recalled: " span.id { (text(&recall["id"])) }
+                                @let recalled = text(&recall["id"]);
+                                "Recalled: " a href=(format::item_href(&recalled)) title=(recalled) { (format::id_label(&recalled)) }
                                 " — " strong { (text(&recall["reason"])) }
                                 " (" a href={"/explorer/blocks/" (text(&recall["height"]))} { "block " (text(&recall["height"])) }
                                 ", " a href={"/explorer/transactions/" (text(&recall["transaction"]))} { "record" } ")"
@@ -207,7 +185,7 @@ fn state_section(item: &Value, directory: &Directory) -> Markup {
                 @if let Some(l) = location { div { dt { "At" } dd { (directory.place(l)) } } }
                 @if let Some(d) = item["disposition"].as_str() { div { dt { "Condition" } dd { (format::cbv_term(d).replace('_', " ")) } } }
                 @if let Some(p) = item["parent"].as_str() {
-                    div { dt { "Packed in" } dd { a.id href=(format::item_href(p)) { (p) } } }
+                    div { dt { "Packed in" } dd { a href=(format::item_href(p)) title=(p) { (format::id_label(p)) } } }
                 }
                 @if let Some(by) = item["created_by"].as_str() { div { dt { "Made by" } dd { (directory.name(by)) } } }
                 div { dt { "Times sold" } dd { (item["sold_count"].as_u64().unwrap_or_default()) } }
@@ -311,7 +289,7 @@ fn timeline_entry(event: &Value, carrier: Option<String>, directory: &Directory)
             time datetime=(format::iso(ms)) { (format::utc(ms)) }
             div.what {
                 strong { (step) }
-                @if let Some(c) = &carrier { " — with " a.id href=(format::item_href(c)) { (c) } }
+                @if let Some(c) = &carrier { " — with " a href=(format::item_href(c)) title=(c) { (format::id_label(c)) } }
                 @if let Some(org) = event["organisation"].as_str() { " · by " (directory.name(org)) }
                 @if let Some(p) = place { " · at " (directory.place(p)) }
                 @if let Some(d) = event["disposition"].as_str() { " · " span.disposition { (format::cbv_term(d).replace('_', " ")) } }
@@ -393,7 +371,7 @@ fn tree(
                     details open[depth == 0] {
                         summary {
                             span.relation { (relation(kind)) } " "
-                            span.id { (child) }
+                            span title=(child) { (format::id_label(child)) }
                             @if let Some(owner) = directory.owner_of(child) { " · " (owner) }
                         }
                         p.small {
@@ -528,15 +506,6 @@ mod tests {
         });
         assert!(html.contains(">Unknown<"));
         assert!(!html.contains("Its journey"));
-    }
-
-    #[test]
-    fn reads_digital_link_paths() {
-        assert_eq!(
-            digital_link_pairs("/01/04023456000222/10/LOT-1"),
-            [("GTIN", "04023456000222"), ("Batch/lot", "LOT-1")]
-        );
-        assert_eq!(digital_link_pairs("/00"), []);
     }
 
     #[test]
