@@ -29,6 +29,10 @@ await run([
     check(first.includes("Offered") && first.includes("Accepted"), "a hand-off does not show both signers");
     check(await page.locator('#sensors figure.chart[data-excursions="1"]').count() === 1, "the excursion is not marked");
     await screenshot(page, "parcel-demo");
+    // Scanning the parcel's label (its Digital Link) leads to this page.
+    await page.goto(`${api}/00/040234560000007771`);
+    await Promise.all([page.waitForNavigation(), page.locator("#track-parcel").click()]);
+    check(page.url().endsWith("/parcels/00/040234560000007771"), `the parcel's passport links to ${page.url()}`);
     await page.setViewportSize({ width: 360, height: 740 });
     await checkNoSideScroll(page, "the parcel page");
     await screenshot(page, "parcel-demo-phone");

@@ -152,7 +152,17 @@ async fn passport_page<E: StorageContext + rand_core::CryptoRng>(
     id: &Identifier,
 ) -> PageResult {
     let verification = queries::verification(api, id).await?;
-    let trace = if verification["verdict"] == "unknown" {
+    let unknown = verification["verdict"] == "unknown";
+    let parcel = tracechain_state::parcels::parcel(api.node.reader(), id.canonical())
+        .await
+        .map_err(internal)?
+        .map(|_| web::format::parcel_href(id.canonical()));
+    // A parcel's code (an SSCC on the label) that is not also an item has
+    // only a tracking page.
+    if let Some(tracking) = parcel.as_deref().filter(|_| unknown) {
+        return Ok(Redirect::to(tracking).into_response());
+    }
+    let trace = if unknown {
         Value::Null
     } else {
         back_trace(api, id).await?
@@ -163,6 +173,7 @@ async fn passport_page<E: StorageContext + rand_core::CryptoRng>(
         trace: &trace,
         organisations: &organisations,
         digital_link: id.digital_link_path(),
+        parcel: parcel.as_deref(),
     })))
 }
 

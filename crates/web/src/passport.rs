@@ -24,6 +24,8 @@ pub struct Passport<'a> {
     pub organisations: &'a Value,
     /// The item's Digital Link path (`/01/…/21/…`), when it has one.
     pub digital_link: Option<&'a str>,
+    /// Its tracking page, when the item is also a registered parcel.
+    pub parcel: Option<&'a str>,
 }
 
 /// The passport page.
@@ -37,6 +39,9 @@ pub fn render(passport: &Passport) -> String {
     let body = html! {
         (heading(passport, id))
         (verdict_section(passport.verification, verdict, &directory))
+        @if let Some(tracking) = passport.parcel {
+            p.track { "This is a parcel: " a #track-parcel href=(tracking) { "track its hand-offs" } "." }
+        }
         div.columns {
             (proof_badge(id))
             (qr_figure(id, passport.digital_link))
@@ -450,6 +455,7 @@ mod tests {
             trace: &trace(),
             organisations: &orgs,
             digital_link: Some("/01/04023456000222/21/1002"),
+            parcel: None,
         })
     }
 
@@ -503,9 +509,11 @@ mod tests {
             trace: &json!(null),
             organisations: &json!(null),
             digital_link: None,
+            parcel: Some("/parcels/00/1"),
         });
         assert!(html.contains(">Unknown<"));
         assert!(!html.contains("Its journey"));
+        assert!(html.contains(r#"<a id="track-parcel" href="/parcels/00/1">"#));
     }
 
     #[test]
