@@ -12,9 +12,11 @@ import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const api = (process.env.TRACECHAIN_API || "http://127.0.0.1:8100").replace(/\/$/, "");
-export const artifacts = process.env.BROWSER_ARTIFACTS || "target/browser-artifacts";
+export const artifacts =
+  process.env.BROWSER_ARTIFACTS || fileURLToPath(new URL("../../target/browser-artifacts", import.meta.url));
 const demoDir = process.env.TRACECHAIN_DEMO_DIR || ".tracechain/localnet";
 const bin = process.env.TRACECHAIN_BIN || "tracechain";
 
