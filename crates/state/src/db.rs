@@ -1,6 +1,5 @@
 //! The concrete databases and their on-disk configuration.
 
-use tracechain_types::StateValue;
 use commonware_cryptography::Sha256;
 use commonware_glue::stateful::db::{DatabaseSet, Shared};
 use commonware_parallel::Sequential;
@@ -18,6 +17,7 @@ use commonware_storage::{
 };
 use commonware_utils::{NZU16, NZU64, NZUsize};
 use std::num::{NonZeroU16, NonZeroUsize};
+use tracechain_types::StateValue;
 use tracechain_types::{Digest, LogRecord};
 
 /// Bytes per bitmap chunk of the `current` state database (256 operations).

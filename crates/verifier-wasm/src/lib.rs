@@ -57,8 +57,9 @@ pub fn answer(bundle: &[u8], genesis: &[u8], seed: &[u8]) -> String {
     let mut fixed = [0u8; 32];
     fixed.copy_from_slice(&seed[..32.min(seed.len())]);
     let result = match (std::str::from_utf8(bundle), std::str::from_utf8(genesis)) {
-        (Ok(bundle), Ok(genesis)) => tracechain_proof::verify_json(bundle, genesis, fixed)
-            .map_err(|e| e.to_string()),
+        (Ok(bundle), Ok(genesis)) => {
+            tracechain_proof::verify_json(bundle, genesis, fixed).map_err(|e| e.to_string())
+        }
         _ => Err("the bundle or genesis is not UTF-8 text".to_string()),
     };
     let value = match result {
