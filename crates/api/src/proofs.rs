@@ -26,7 +26,7 @@ pub struct ProofParam {
 
 fn problem(err: ProofError) -> Problem {
     match err {
-        ProofError::NotFound(what) => Problem::not_found("Record", format!("{what}")).at("path"),
+        ProofError::NotFound(what) => Problem::not_found("Record", what.to_string()).at("path"),
         ProofError::Height(height) => Problem::bad_request(
             "bad-height",
             "Height not finalized",

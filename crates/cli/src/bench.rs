@@ -1,6 +1,7 @@
 //! `tracechain bench`: load generators that drive a running network over
 //! its real HTTP API and measure what it finalizes.
 
+use crate::bench_limits;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use commonware_cryptography::Signer;
@@ -16,7 +17,8 @@ use std::{
 };
 use tracechain_client::{Client, ClientError};
 use tracechain_types::{
-    Digest, Payload, PrivateKey, Transaction, UnsignedTransaction, hash, to_hex,
+    Digest, Payload, PrivateKey, Transaction, UnsignedTransaction, genesis::FoundingOrganisation,
+    hash, to_hex,
 };
 
 #[derive(Subcommand)]
@@ -69,6 +71,19 @@ pub struct LoadArgs {
     /// Seconds to wait after submission ends for the rest to finalize.
     #[arg(long, default_value_t = 20)]
     drain: u64,
+    /// Closed loop at the network's pace instead of `--rate`: keep
+    /// `--window` transactions submitted but not yet final, sending the
+    /// next as each one finalizes.
+    #[arg(long)]
+    closed_loop: bool,
+    /// Transactions in flight (submitted, not final) in `--closed-loop`.
+    #[arg(long, default_value_t = 4_000)]
+    window: usize,
+    /// Transactions signed, verified, executed and committed on one core
+    /// after the run to measure this machine's limits and the ceiling
+    /// (0 skips the measurement).
+    #[arg(long, default_value_t = 20_000)]
+    limits_sample: usize,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
@@ -77,9 +92,13 @@ pub fn run(command: BenchCommand) -> Result<()> {
         .enable_all()
         .build()?;
     let summary = match command {
-        BenchCommand::Notes(load) => serde_json::to_string(&runtime.block_on(notes(load))?)?,
+        BenchCommand::Notes(load) => {
+            let run = runtime.block_on(notes(load.clone()))?;
+            serde_json::to_string(&with_limits(run, &load)?)?
+        }
         BenchCommand::Capture { load, demo_dir } => {
-            serde_json::to_string(&runtime.block_on(capture(load, demo_dir))?)?
+            let run = runtime.block_on(capture(load.clone(), demo_dir))?;
+            serde_json::to_string(&with_limits(run, &load)?)?
         }
         BenchCommand::Handoffs(args) => {
             serde_json::to_string(&runtime.block_on(crate::bench_handoffs::run(args))?)?
@@ -91,6 +110,43 @@ pub fn run(command: BenchCommand) -> Result<()> {
 
 /// Builds the i-th transaction of a workload, signed by `key` with `nonce`.
 type MakeTx = Arc<dyn Fn(u64, &PrivateKey, u64) -> Transaction + Send + Sync>;
+
+/// A finished load run and what measuring the machine's limits needs.
+struct LoadRun {
+    summary: Summary,
+    make: MakeTx,
+    chain_id: String,
+    validators: usize,
+    /// The founding organisations that let the sample's signers (given
+    /// admin and agent keys) do what the workload does.
+    founding: fn(&PrivateKey, &[PrivateKey]) -> Vec<FoundingOrganisation>,
+}
+
+/// Measures the limits after the run (on the same machine, now idle) and
+/// adds them, the ceiling and the efficiency to the summary.
+fn with_limits(run: LoadRun, load: &LoadArgs) -> Result<Summary> {
+    let mut summary = run.summary;
+    if load.limits_sample == 0 {
+        return Ok(summary);
+    }
+    eprintln!(
+        "measuring this machine's limits ({} transactions)…",
+        load.limits_sample
+    );
+    let keys = fresh_keys(load.signers.min(load.limits_sample));
+    let admin = PrivateKey::from_seed(u64::MAX);
+    let (transactions, sign_rate) = bench_limits::sign_all(load.limits_sample, &keys, &*run.make);
+    let workload = bench_limits::Workload {
+        transactions,
+        founding: (run.founding)(&admin, &keys),
+        chain_id: run.chain_id,
+    };
+    let limits = bench_limits::Limits::measure(&workload, run.validators, sign_rate)?;
+    eprintln!("{}", limits.describe());
+    summary.efficiency = Some(summary.throughput_tps / limits.ceiling_tps);
+    summary.limits = Some(limits);
+    Ok(summary)
+}
 
 /// Fresh keys per run, so every signer starts at nonce 0.
 pub(crate) fn fresh_keys(count: usize) -> Vec<PrivateKey> {
@@ -110,16 +166,14 @@ fn check(load: &LoadArgs) -> Result<Vec<Client>> {
     Ok(load.api.iter().map(|a| Client::new(a)).collect())
 }
 
-async fn notes(load: LoadArgs) -> Result<Summary> {
+async fn notes(load: LoadArgs) -> Result<LoadRun> {
     let clients = check(&load)?;
-    let chain_id = clients[0]
-        .status()
-        .await
-        .context("reading chain status")?
-        .chain_id;
+    let status = clients[0].status().await.context("reading chain status")?;
+    let (chain_id, validators) = (status.chain_id, status.validators.len());
+    let tx_chain = chain_id.clone();
     let make: MakeTx = Arc::new(move |i, key, nonce| {
         UnsignedTransaction {
-            chain_id: chain_id.clone(),
+            chain_id: tx_chain.clone(),
             sender: key.public_key(),
             nonce,
             payload: Payload::Note {
@@ -129,7 +183,21 @@ async fn notes(load: LoadArgs) -> Result<Summary> {
         }
         .sign(key)
     });
-    drive("notes", &load, clients, fresh_keys(load.signers), make).await
+    let summary = drive(
+        "notes",
+        &load,
+        clients,
+        fresh_keys(load.signers),
+        make.clone(),
+    )
+    .await?;
+    Ok(LoadRun {
+        summary,
+        make,
+        chain_id,
+        validators,
+        founding: |_, _| Vec::new(),
+    })
 }
 
 /// Registers `keys` as agents of `admin`'s organisation with `role`.
@@ -177,7 +245,7 @@ pub(crate) async fn register_agents(
     Ok(())
 }
 
-async fn capture(load: LoadArgs, demo_dir: PathBuf) -> Result<Summary> {
+async fn capture(load: LoadArgs, demo_dir: PathBuf) -> Result<LoadRun> {
     let clients = check(&load)?;
     let admin =
         tracechain_crypto::read_key_file(&demo_dir.join("demo/golden-crust-bakery/admin.key"))
@@ -185,7 +253,9 @@ async fn capture(load: LoadArgs, demo_dir: PathBuf) -> Result<Summary> {
     let keys = fresh_keys(load.signers);
     eprintln!("registering {} bench agents…", keys.len());
     register_agents(&clients[0], &admin, &keys, "capture:commissioning").await?;
-    let chain_id = clients[0].status().await?.chain_id;
+    let status = clients[0].status().await?;
+    let (chain_id, validators) = (status.chain_id, status.validators.len());
+    let tx_chain = chain_id.clone();
     // Item serials unique to this run: thousands of distinct identifiers.
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -210,7 +280,7 @@ async fn capture(load: LoadArgs, demo_dir: PathBuf) -> Result<Summary> {
             "epcisBody": {"eventList": [event]},
         });
         UnsignedTransaction {
-            chain_id: chain_id.clone(),
+            chain_id: tx_chain.clone(),
             sender: key.public_key(),
             nonce,
             payload: Payload::Capture {
@@ -219,8 +289,25 @@ async fn capture(load: LoadArgs, demo_dir: PathBuf) -> Result<Summary> {
         }
         .sign(key)
     });
-    drive("capture", &load, clients, keys, make).await
+    let summary = drive("capture", &load, clients, keys, make.clone()).await?;
+    Ok(LoadRun {
+        summary,
+        make,
+        chain_id,
+        validators,
+        founding: |admin, keys| {
+            vec![bench_limits::bench_organisation(
+                BAKERY_PREFIX,
+                admin,
+                keys,
+                "capture:commissioning",
+            )]
+        },
+    })
 }
+
+/// The demo bakery's GS1 company prefix (the bench commissions its GTINs).
+const BAKERY_PREFIX: &str = "4023456";
 
 /// Shared counters and the submission times of accepted transactions.
 #[derive(Default)]
@@ -232,6 +319,17 @@ struct Tracker {
     finalized: AtomicU64,
     latencies: Mutex<Option<Histogram<u64>>>,
     first_error: Mutex<Option<String>>,
+    /// In `--closed-loop`: one permit per transaction that may be in flight.
+    window: Option<Arc<::tokio::sync::Semaphore>>,
+}
+
+impl Tracker {
+    /// A transaction left the flight (finalized or rejected).
+    fn landed(&self) {
+        if let Some(window) = &self.window {
+            window.add_permits(1);
+        }
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -239,6 +337,8 @@ struct Summary {
     bench: &'static str,
     nodes: usize,
     signers: usize,
+    /// `open` (paced at `target_rate`) or `closed` (paced by finality).
+    mode: &'static str,
     target_rate: u64,
     duration_s: f64,
     submitted: u64,
@@ -249,6 +349,12 @@ struct Summary {
     throughput_tps: f64,
     latency_ms: Latency,
     first_error: Option<String>,
+    /// This machine's limits measured after the run, and the ceiling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limits: Option<bench_limits::Limits>,
+    /// `throughput_tps / limits.ceiling_tps`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    efficiency: Option<f64>,
 }
 
 #[derive(serde::Serialize)]
@@ -282,6 +388,9 @@ async fn drive(
 ) -> Result<Summary> {
     let tracker = Arc::new(Tracker {
         latencies: Mutex::new(Some(Histogram::new(3)?)),
+        window: load
+            .closed_loop
+            .then(|| Arc::new(::tokio::sync::Semaphore::new(load.window.max(1)))),
         ..Default::default()
     });
     let start_height = clients[0].status().await?.height;
@@ -320,7 +429,8 @@ async fn drive(
         bench,
         nodes: load.api.len(),
         signers: load.signers,
-        target_rate: load.rate,
+        mode: if load.closed_loop { "closed" } else { "open" },
+        target_rate: if load.closed_loop { 0 } else { load.rate },
         duration_s: window,
         submitted: tracker.submitted.load(Ordering::Relaxed),
         accepted,
@@ -330,6 +440,8 @@ async fn drive(
         throughput_tps: finalized as f64 / window,
         latency_ms: latency,
         first_error: tracker.first_error.lock().ok().and_then(|e| e.clone()),
+        limits: None,
+        efficiency: None,
     })
 }
 
@@ -342,13 +454,25 @@ async fn submit_open_loop(
     tracker: Arc<Tracker>,
 ) {
     let semaphore = Arc::new(::tokio::sync::Semaphore::new(load.concurrency));
-    let total = load.rate * load.duration;
+    let total = if load.closed_loop {
+        u64::MAX
+    } else {
+        load.rate * load.duration
+    };
     let start = Instant::now();
+    let deadline = ::tokio::time::Instant::from_std(start + Duration::from_secs(load.duration));
     let mut nonces = vec![0u64; keys.len()];
     for i in 0..total {
-        let due = start + Duration::from_nanos(i * 1_000_000_000 / load.rate);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            ::tokio::time::sleep(wait).await;
+        if let Some(window) = &tracker.window {
+            match ::tokio::time::timeout_at(deadline, window.acquire()).await {
+                Ok(Ok(permit)) => permit.forget(),
+                _ => break,
+            }
+        } else {
+            let due = start + Duration::from_nanos(i * 1_000_000_000 / load.rate);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                ::tokio::time::sleep(wait).await;
+            }
         }
         let signer = (i as usize) % keys.len();
         let nonce = nonces[signer];
@@ -378,6 +502,7 @@ async fn submit_open_loop(
                         in_flight.remove(&tx.id());
                     }
                     record_error(&tracker, err);
+                    tracker.landed();
                 }
             }
             drop(permit);
@@ -420,6 +545,7 @@ async fn watch_blocks(client: Client, tracker: Arc<Tracker>, mut next: u64) {
             };
             if let Some(sent) = in_flight.remove(&digest) {
                 tracker.finalized.fetch_add(1, Ordering::Relaxed);
+                tracker.landed();
                 let ms = seen.duration_since(sent).as_millis() as u64;
                 if let Some(Some(h)) = latencies.as_deref_mut() {
                     let _ = h.record(ms.max(1));

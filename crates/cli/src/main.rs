@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_handoffs;
+mod bench_limits;
 mod demo;
 mod domain_cmd;
 mod home;

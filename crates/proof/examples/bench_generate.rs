@@ -102,7 +102,7 @@ fn main() {
                 commonware_storage::qmdb::keyless::fixed::Operation::<
                     commonware_storage::mmr::Family,
                     LogRecord,
-                >::Append(record.clone())
+                >::Append(record)
                 .encode()
             );
             let bundle_part = EventProof {

@@ -43,7 +43,7 @@ async fn build_log(
                 tx: hash(&(block as u64).to_be_bytes()),
                 subject: hash(format!("{block}/{i}").as_bytes()),
             };
-            records.push((start + i as u64, record.clone()));
+            records.push((start + i as u64, record));
             batch = batch.append(record);
         }
         let merkleized = batch
@@ -67,7 +67,7 @@ proptest! {
     ) {
         deterministic::Runner::default().start(|context| async move {
             let (log, after, records) = build_log(context, &blocks).await;
-            let (location, record) = records[pick.index(records.len())].clone();
+            let (location, record) = records[pick.index(records.len())];
             // Against the newest root and against the root right after it.
             for &(size, root) in after.iter().filter(|(size, _)| *size > location) {
                 let (proof, _) = log
