@@ -322,6 +322,8 @@ fn bench_notes_smoke_run_loses_nothing() {
             "3",
             "--drain",
             "30",
+            "--limits-sample",
+            "300",
         ])
         .args(["--api", &network.apis.join(",")])
         .output()
@@ -338,4 +340,14 @@ fn bench_notes_smoke_run_loses_nothing() {
     assert_eq!(summary["finalized"], summary["accepted"], "{summary}");
     assert_eq!(summary["lost"], 0);
     assert!(summary["latency_ms"]["p50"].as_u64().unwrap_or(0) > 0);
+    // Notes carry no EPCIS: that limit is absent, the others measured.
+    assert!(summary["limits"]["epcis_per_core"].is_null(), "{summary}");
+    assert!(
+        summary["limits"]["ceiling_tps"].as_f64().unwrap_or(0.0) > 0.0,
+        "{summary}"
+    );
+    assert!(
+        summary["efficiency"].as_f64().unwrap_or(0.0) > 0.0,
+        "{summary}"
+    );
 }

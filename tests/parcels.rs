@@ -949,6 +949,59 @@ fn check_handoff_bench(demo: &Demo) {
     assert!(summary["accept_to_subscriber_ms"]["p50"].as_u64().unwrap() > 0);
 }
 
+/// A CI-sized closed-loop run of the capture benchmark with the machine's
+/// limits measured after it: nothing accepted is lost and the ceiling and
+/// efficiency are reported (never a timing threshold).
+fn check_capture_bench(demo: &Demo) {
+    let out = cli(&[
+        "bench",
+        "capture",
+        "--api",
+        &demo.apis.join(","),
+        "--signers",
+        "10",
+        "--closed-loop",
+        "--window",
+        "40",
+        "--duration",
+        "3",
+        "--limits-sample",
+        "300",
+        "--demo-dir",
+        &demo.dir.path().display().to_string(),
+    ]);
+    let summary: Value = serde_json::from_str(out.trim()).expect("summary JSON");
+    assert_eq!(summary["mode"], "closed", "{summary}");
+    assert_eq!(summary["rejected"], 0, "{summary}");
+    assert_eq!(summary["lost"], 0, "{summary}");
+    assert!(summary["finalized"].as_u64().unwrap() >= 40, "{summary}");
+    let limits = &summary["limits"];
+    assert_eq!(limits["validators"], 4, "{summary}");
+    for rate in [
+        "sign_per_core",
+        "verify_per_core",
+        "epcis_per_core",
+        "execute_per_core",
+    ] {
+        assert!(
+            limits[rate].as_f64().unwrap_or(0.0) > 0.0,
+            "{rate}: {summary}"
+        );
+    }
+    assert!(
+        limits["commit_per_s"].as_f64().unwrap_or(0.0) > 0.0,
+        "{summary}"
+    );
+    assert!(
+        limits["ceiling_tps"].as_f64().unwrap_or(0.0) > 0.0,
+        "{summary}"
+    );
+    assert!(
+        summary["efficiency"].as_f64().unwrap_or(0.0) > 0.0,
+        "{summary}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // The guard serializes whole networks (see `exclusive`).
 #[allow(clippy::await_holding_lock)]
@@ -978,5 +1031,6 @@ async fn parcel_tracking_end_to_end() {
     .await;
     check_cli(&demo);
     check_handoff_bench(&demo);
+    check_capture_bench(&demo);
     check_replication(&mut demo).await;
 }
