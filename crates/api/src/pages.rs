@@ -22,8 +22,8 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::{collections::BTreeSet, sync::Arc};
-use tracechain_epcis::{Identifier, hash_id_from_digest};
-use tracechain_index::{Direction, EdgeKind, EventQuery, Index, StoredEvent};
+use tracechain_epcis::Identifier;
+use tracechain_index::{Direction, EventQuery, Index, StoredEvent};
 use tracechain_node::feed::{FeedRecord, block_records};
 use tracechain_state::{records, store::StorageContext};
 use tracechain_types::{Block, Payload, Receipt, Transaction, digest_from_hex, to_hex};
@@ -201,29 +201,13 @@ async fn back_trace<E: StorageContext + rand_core::CryptoRng>(
         index.trace(&canonical, Direction::Back, TRACE_DEPTH)
     })
     .await?;
-    let edges: Vec<Value> = trace
-        .edges
-        .iter()
-        .map(|edge| {
-            json!({
-                "from": edge.from,
-                "to": edge.to,
-                "event": hash_id_from_digest(&edge.event),
-                "kind": match edge.kind {
-                    EdgeKind::Aggregation => "aggregation",
-                    EdgeKind::Transformation => "transformation",
-                    EdgeKind::Association => "association",
-                },
-            })
-        })
-        .collect();
-    Ok(json!({
-        "id": id.canonical(),
-        "direction": "back",
-        "nodes": trace.nodes.iter().map(|n| json!({"id": n.identifier, "depth": n.depth})).collect::<Vec<_>>(),
-        "edges": edges,
-        "events": trace.events.iter().map(event_with_ids).collect::<Vec<_>>(),
-    }))
+    Ok(queries::trace_json(
+        id,
+        Direction::Back,
+        TRACE_DEPTH,
+        &trace,
+        event_with_ids,
+    ))
 }
 
 fn event_with_ids(event: &StoredEvent) -> Value {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::{collections::BTreeSet, sync::Arc};
 use tracechain_epcis::{Identifier, Timestamp, hash_id_from_digest};
 use tracechain_executor::capture::outermost;
-use tracechain_index::{Direction, EdgeKind, EventQuery, Index, StoredEvent};
+use tracechain_index::{Direction, EdgeKind, EventQuery, Index, StoredEvent, Trace};
 use tracechain_state::{domain, store::StorageContext};
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -228,6 +228,24 @@ pub async fn trace<E: StorageContext + rand_core::CryptoRng>(
     }
     let canonical = id.canonical().to_string();
     let trace = with_index(&api, move |index| index.trace(&canonical, direction, depth)).await?;
+    let answer = trace_json(&id, direction, depth, &trace, event_json);
+    let proof = crate::proofs::ProofParam {
+        proof: params.proof,
+    };
+    crate::proofs::with_proof(&api, &id, answer, &proof)
+        .await
+        .map(Json)
+}
+
+/// A trace as the API answers it: nodes, edges (kind and event hash) and
+/// the events, each rendered by `event`.
+pub(crate) fn trace_json(
+    id: &Identifier,
+    direction: Direction,
+    depth: u32,
+    trace: &Trace,
+    event: fn(&StoredEvent) -> Value,
+) -> Value {
     let edges: Vec<Value> = trace
         .edges
         .iter()
@@ -244,20 +262,14 @@ pub async fn trace<E: StorageContext + rand_core::CryptoRng>(
             })
         })
         .collect();
-    let answer = json!({
+    json!({
         "id": id.canonical(),
         "direction": if direction == Direction::Back { "back" } else { "forward" },
         "depth": depth,
         "nodes": trace.nodes.iter().map(|n| json!({"id": n.identifier, "depth": n.depth})).collect::<Vec<_>>(),
         "edges": edges,
-        "events": trace.events.iter().map(event_json).collect::<Vec<_>>(),
-    });
-    let proof = crate::proofs::ProofParam {
-        proof: params.proof,
-    };
-    crate::proofs::with_proof(&api, &id, answer, &proof)
-        .await
-        .map(Json)
+        "events": trace.events.iter().map(event).collect::<Vec<_>>(),
+    })
 }
 
 /// `GET /v1/recalls/{id}/affected`: everything derived from a recalled

@@ -122,57 +122,74 @@ fn main() {
             percentiles(check)
         );
 
-        let (mut make, mut check, mut bytes) = (Vec::new(), Vec::new(), 0);
+        let mut tally = Tally::default();
         for sample in 0..SAMPLES as u64 {
             let i = (sample * 104_729) % events;
             let key = hash_parts(&[&[ITEM], &i.to_be_bytes()]);
             let start = Instant::now();
             let proof = state.key_value_proof(key).await.expect("proof");
-            make.push(start.elapsed().as_secs_f64() * 1e3);
-            let part = StateProof {
-                label: String::new(),
-                namespace: ITEM,
-                logical: hex::encode(i.to_be_bytes()),
-                value: Some(hex::encode([7; 120])),
-                proof: hex::encode(proof.encode()),
-            };
-            bytes = proof.encode().len();
-            let start = Instant::now();
-            verify_state(0, &part, &state_root, 1).expect("verifies");
-            check.push(start.elapsed().as_secs_f64() * 1e3);
+            tally.made(start);
+            tally.verify(i, Some([7; 120].as_slice()), &proof.encode(), &state_root);
         }
-        println!(
-            "item state proof: {bytes} bytes; generate {}; verify {}",
-            percentiles(make),
-            percentiles(check)
-        );
+        tally.report("item state proof");
 
-        let (mut make, mut check, mut bytes) = (Vec::new(), Vec::new(), 0);
+        let mut tally = Tally::default();
         for sample in 0..SAMPLES as u64 {
             let i = events + sample;
             let key = hash_parts(&[&[ITEM], &i.to_be_bytes()]);
             let start = Instant::now();
             let proof = state.exclusion_proof(&key).await.expect("proof");
-            make.push(start.elapsed().as_secs_f64() * 1e3);
-            let part = StateProof {
-                label: String::new(),
-                namespace: ITEM,
-                logical: hex::encode(i.to_be_bytes()),
-                value: None,
-                proof: hex::encode(proof.encode()),
-            };
-            bytes = proof.encode().len();
-            let start = Instant::now();
-            verify_state(0, &part, &state_root, 1).expect("verifies");
-            check.push(start.elapsed().as_secs_f64() * 1e3);
+            tally.made(start);
+            tally.verify(i, None, &proof.encode(), &state_root);
         }
-        println!(
-            "never-commissioned (exclusion) proof: {bytes} bytes; generate {}; verify {}",
-            percentiles(make),
-            percentiles(check)
-        );
+        tally.report("never-commissioned (exclusion) proof");
         log.destroy().await.expect("destroy");
         state.destroy().await.expect("destroy");
     });
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Generation and verification times of one kind of state proof.
+#[derive(Default)]
+struct Tally {
+    make: Vec<f64>,
+    check: Vec<f64>,
+    bytes: usize,
+}
+
+impl Tally {
+    fn made(&mut self, start: Instant) {
+        self.make.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+
+    /// Checks the proof of item `i` (with `value`, or absent) as a bundle
+    /// part against `root`.
+    fn verify(
+        &mut self,
+        i: u64,
+        value: Option<&[u8]>,
+        proof: &[u8],
+        root: &tracechain_types::Digest,
+    ) {
+        let part = StateProof {
+            label: String::new(),
+            namespace: ITEM,
+            logical: hex::encode(i.to_be_bytes()),
+            value: value.map(hex::encode),
+            proof: hex::encode(proof),
+        };
+        self.bytes = proof.len();
+        let start = Instant::now();
+        verify_state(0, &part, root, 1).expect("verifies");
+        self.check.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+
+    fn report(self, name: &str) {
+        println!(
+            "{name}: {} bytes; generate {}; verify {}",
+            self.bytes,
+            percentiles(self.make),
+            percentiles(self.check)
+        );
+    }
 }
