@@ -63,7 +63,11 @@ pub const CHANNEL_TXS: u64 = 6;
 
 /// Every channel with its per-peer rate limit.
 pub fn channel_quotas() -> Vec<(u64, Quota)> {
-    let generous = Quota::per_second(NZU32!(50_000));
+    // p2p preallocates each channel's inbox at peers × burst messages (and
+    // the router's at their sum): a burst equal to the rate cost ~750 MB
+    // per node before it did anything. A burst of 1,024 messages still
+    // covers a block's worth of votes, certificates and gossip batches.
+    let generous = Quota::per_second(NZU32!(50_000)).allow_burst(NZU32!(1_024));
     vec![
         (CHANNEL_VOTES, generous),
         (CHANNEL_CERTIFICATES, generous),
