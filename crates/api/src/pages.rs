@@ -21,9 +21,9 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::{collections::BTreeSet, sync::Arc};
+use std::collections::BTreeSet;
 use tracechain_epcis::Identifier;
-use tracechain_index::{Direction, EventQuery, Index, StoredEvent};
+use tracechain_index::{Direction, EventQuery, StoredEvent};
 use tracechain_node::feed::{FeedRecord, block_records};
 use tracechain_state::{records, store::StorageContext};
 use tracechain_types::{Block, Payload, Receipt, Transaction, digest_from_hex, to_hex};
@@ -96,24 +96,6 @@ fn html(page: String) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// Runs a query-index read off the async workers.
-async fn read_index<E, T, F>(api: &ApiState<E>, read: F) -> Result<T, Problem>
-where
-    E: StorageContext + rand_core::CryptoRng,
-    T: Send + 'static,
-    F: FnOnce(&Index) -> Result<T, tracechain_index::IndexError> + Send + 'static,
-{
-    let index: Arc<Index> = api
-        .node
-        .index()
-        .cloned()
-        .ok_or_else(|| Problem::unavailable("this node keeps no query index"))?;
-    tokio::task::spawn_blocking(move || read(&index))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))?
-        .map_err(|e| Problem::internal(format!("query index: {e}")))
 }
 
 fn internal(err: records::RecordError) -> Problem {
@@ -197,7 +179,7 @@ async fn back_trace<E: StorageContext + rand_core::CryptoRng>(
     id: &Identifier,
 ) -> Result<Value, Problem> {
     let canonical = id.canonical().to_string();
-    let trace = read_index(api, move |index| {
+    let trace = queries::with_index(api, move |index| {
         index.trace(&canonical, Direction::Back, TRACE_DEPTH)
     })
     .await?;
@@ -237,7 +219,7 @@ async fn parcel_page<E: StorageContext + rand_core::CryptoRng>(
     let height = height(&api).await;
     let parcel = parcels::parcel_json(&api, &record).await?;
     let canonical = record.id.clone();
-    let events = read_index(&api, move |index| {
+    let events = queries::with_index(&api, move |index| {
         index.query(&EventQuery {
             match_epc: vec![canonical],
             limit: PARCEL_EVENTS,
@@ -687,7 +669,7 @@ async fn find_hash<E: StorageContext + rand_core::CryptoRng>(
     }
     let hash = digest.0;
     if api.node.index().is_some()
-        && let Some(event) = read_index(api, move |index| index.event(&hash)).await?
+        && let Some(event) = queries::with_index(api, move |index| index.event(&hash)).await?
     {
         return Ok(Some(format!(
             "/explorer/transactions/{}",

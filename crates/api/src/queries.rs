@@ -24,7 +24,7 @@ type Result<T> = std::result::Result<T, Problem>;
 pub const CLONE_WINDOW_MS: i64 = 30 * 60 * 1000;
 
 /// Runs an index read off the async workers.
-async fn with_index<E, T, F>(api: &ApiState<E>, read: F) -> Result<T>
+pub(crate) async fn with_index<E, T, F>(api: &ApiState<E>, read: F) -> Result<T>
 where
     E: StorageContext + rand_core::CryptoRng,
     T: Send + 'static,
