@@ -175,6 +175,7 @@ pub(crate) fn submit_problem(err: SubmitError) -> Problem {
             Problem::bad_request("invalid-epcis", "Invalid EPCIS document", reason)
                 .at("transaction.payload.document")
         }
+        SubmitError::Stopping => Problem::unavailable("the node is stopping"),
         SubmitError::Mempool(err) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "mempool-full",

@@ -8,6 +8,7 @@ use crate::{
     gossip::TxGossip,
     mempool::{Mempool, MempoolError},
     reader::StateReader,
+    signatures::SignatureBatcher,
 };
 use commonware_codec::EncodeSize;
 use commonware_consensus::{simplex::types::Finalization, types::Height};
@@ -33,6 +34,8 @@ pub enum SubmitError {
     /// block.
     #[error("invalid EPCIS document: {0}")]
     InvalidDocument(String),
+    #[error("the node is stopping")]
+    Stopping,
 }
 
 /// Where a transaction is.
@@ -52,6 +55,7 @@ pub struct Inner<E: StorageContext + rand_core::CryptoRng> {
     validators: Vec<PublicKey>,
     mempool: Mempool,
     gossip: TxGossip,
+    signatures: SignatureBatcher,
     events: ChainEvents,
     marshal: Marshal,
     reader: StateReader<E>,
@@ -81,8 +85,10 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         index: Option<Arc<tracechain_index::Index>>,
     ) -> Self {
         let databases = started.stateful.subscribe_databases().await;
+        let signatures = SignatureBatcher::start(context.child("signatures"));
         Self(Arc::new(Inner {
             context,
+            signatures,
             chain_id,
             validators: started.validators.clone(),
             mempool: started.mempool.clone(),
@@ -122,14 +128,22 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
     /// Verifies and admits a transaction, then spreads it to the other
     /// validators. Returns its id.
     pub async fn submit(&self, tx: Transaction) -> Result<Digest, SubmitError> {
-        if !tx.verify_signature() {
-            return Err(SubmitError::BadSignature);
-        }
-        check_admission(&self.reader, &self.chain_id, &tx).await?;
         if let Payload::Capture { document } = tx.payload() {
             tracechain_executor::capture::parse_document(document)
                 .map_err(|failure| SubmitError::InvalidDocument(failure.reason))?;
         }
+        self.submit_parsed(tx).await
+    }
+
+    /// [`Self::submit`] for a transaction whose capture document (if any)
+    /// the caller has already parsed and validated.
+    pub async fn submit_parsed(&self, tx: Transaction) -> Result<Digest, SubmitError> {
+        let tx = match self.signatures.verify(tx).await {
+            Some((tx, true)) => tx,
+            Some((_, false)) => return Err(SubmitError::BadSignature),
+            None => return Err(SubmitError::Stopping),
+        };
+        check_admission(&self.reader, &self.chain_id, &tx).await?;
         let id = tx.id();
         self.mempool
             .insert(tx.clone(), tx.encode_size(), now_ms(&self.context))?;

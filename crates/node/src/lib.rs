@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod p2p;
 pub mod proofs;
 pub mod reader;
+pub mod signatures;
 pub mod statesync;
 
 pub use application::{App, BlockPolicy};

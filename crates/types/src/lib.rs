@@ -5,6 +5,7 @@
 pub mod block;
 pub mod domain;
 pub mod genesis;
+pub mod key_cache;
 pub mod parcel;
 pub mod receipt;
 pub mod state_value;

@@ -466,7 +466,7 @@ impl Read for UnsignedTransaction {
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
         Ok(Self {
             chain_id: read_string(buf, MAX_CHAIN_ID_BYTES, "chain id")?,
-            sender: PublicKey::read(buf)?,
+            sender: crate::key_cache::read_public_key(buf)?,
             nonce: u64::read(buf)?,
             payload: Payload::read(buf)?,
         })
