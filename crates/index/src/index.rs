@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use redb::{Database, Durability, ReadableDatabase, ReadableTable};
+use redb::{Database, ReadableDatabase, ReadableTable};
 
 use crate::canon;
 use crate::error::IndexError;
@@ -12,6 +12,9 @@ use crate::schema::*;
 use crate::snapshot::Snapshot;
 use crate::trace::{self, Direction, Mode, Trace, TraceEdge, TraceNode};
 use crate::write::BlockWriter;
+
+/// Blocks per write transaction when rebuilding.
+const REBUILD_CHUNK: usize = 64;
 
 /// The query index of one node: one redb file.
 ///
@@ -59,7 +62,11 @@ impl Index {
             std::fs::remove_file(path).map_err(|e| IndexError::Store(e.into()))?;
         }
         let index = Index::open(path)?;
-        index.apply_blocks(blocks)?;
+        // Bounded transactions: a whole chain in one would sit in memory.
+        let mut blocks = blocks.into_iter().peekable();
+        while blocks.peek().is_some() {
+            index.apply_blocks(blocks.by_ref().take(REBUILD_CHUNK))?;
+        }
         Ok(index)
     }
 
@@ -68,44 +75,30 @@ impl Index {
     /// re-feeds blocks after a crash) and is ignored. On error nothing of
     /// the block is applied. Durable when it returns.
     pub fn apply_block(&self, height: u64, updates: &[BlockUpdate]) -> Result<(), IndexError> {
-        self.apply(height, updates, Durability::Immediate)
+        self.apply_blocks([(height, updates.to_vec())])
     }
 
-    /// Index many blocks (catching up, rebuilding): each block is still one
-    /// transaction with its height, but only the last is synced to disk, so
-    /// a crash part-way loses the unsynced tail, never consistency (the node
-    /// re-feeds from [`Index::indexed_height`]).
+    /// Index many blocks in height order as one write transaction, durable
+    /// when it returns. One transaction instead of one per block matters
+    /// under load: redb copies every page a transaction modifies, and
+    /// consecutive blocks modify the same tail pages of every table.
+    /// Heights already applied are skipped; on error nothing is applied.
     pub fn apply_blocks<I>(&self, blocks: I) -> Result<(), IndexError>
     where
         I: IntoIterator<Item = (u64, Vec<BlockUpdate>)>,
     {
-        for (height, updates) in blocks {
-            self.apply(height, &updates, Durability::None)?;
-        }
-        // An empty durable commit persists everything before it.
         let txn = self.db.begin_write()?;
-        txn.commit()?;
-        Ok(())
-    }
-
-    fn apply(
-        &self,
-        height: u64,
-        updates: &[BlockUpdate],
-        durability: Durability,
-    ) -> Result<(), IndexError> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(durability).map_err(redb::Error::from)?;
         {
-            let meta = txn.open_table(META)?;
-            let done = meta.get(META_HEIGHT)?.map(|v| v.value());
-            if done.is_some_and(|done| height <= done) {
-                return Ok(());
-            }
-        }
-        {
+            let mut done = txn.open_table(META)?.get(META_HEIGHT)?.map(|v| v.value());
             let mut writer = BlockWriter::open(&txn)?;
-            writer.apply(height, updates)?;
+            for (height, updates) in blocks {
+                if done.is_some_and(|done| height <= done) {
+                    continue;
+                }
+                writer.apply(height, &updates)?;
+                done = Some(height);
+            }
+            writer.finish()?;
         }
         txn.commit()?;
         Ok(())

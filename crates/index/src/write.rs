@@ -95,12 +95,18 @@ impl<'t> BlockWriter<'t> {
                 } => self.record_recall(height, identifier, by_tx, reason)?,
             }
         }
+        self.meta.insert(META_HEIGHT, height)?;
+        Ok(())
+    }
+
+    /// Writes what the applied blocks left in memory: the last packed
+    /// values and the counters. Call once, after the last block.
+    pub(crate) fn finish(&mut self) -> Result<(), IndexError> {
         self.records.flush(&mut self.events)?;
         self.jsons.flush(&mut self.event_json)?;
         self.meta.insert(META_NEXT_SEQ, self.next_seq)?;
         self.meta.insert(META_NEXT_STRING, self.next_string)?;
         self.meta.insert(META_NEXT_RECALL, self.next_recall)?;
-        self.meta.insert(META_HEIGHT, height)?;
         Ok(())
     }
 

@@ -13,8 +13,14 @@ use tracechain_state::{domain, records, store::StorageContext};
 use tracechain_types::{Block, Outcome, Payload};
 use tracing::{debug, warn};
 
-/// Most blocks written in one index transaction while catching up.
+/// Most blocks written in one index transaction.
 const CATCH_UP_BATCH: u64 = 64;
+/// Updates after which a transaction is closed even if more blocks wait.
+const BATCH_UPDATES: usize = 20_000;
+/// Least time between index transactions: under load several blocks go
+/// into one transaction, which costs far less than one each. Queries lag
+/// finality by at most about this much.
+const MIN_INTERVAL: Duration = Duration::from_millis(200);
 
 /// What one finalized block adds to the index: applied captures' events and
 /// error declarations, and applied recalls.
@@ -108,8 +114,13 @@ async fn handoff_event<E: StorageContext + rand_core::CryptoRng>(
 pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, index: Arc<Index>) {
     let mut watch = node.events().watch();
     loop {
+        let started = node.now_ms();
         if let Err(err) = catch_up(&node, &index).await {
             warn!(%err, "indexing failed; retrying");
+        }
+        let spent = Duration::from_millis(node.now_ms().saturating_sub(started));
+        if let Some(rest) = MIN_INTERVAL.checked_sub(spent) {
+            node.sleep(rest).await;
         }
         // A new block, or a periodic check (after a restart nothing new may
         // be applied for a while, yet the archive is ahead of the index).
@@ -140,11 +151,17 @@ async fn catch_up<E: StorageContext + rand_core::CryptoRng>(
     while next <= applied {
         let last = applied.min(next + CATCH_UP_BATCH - 1);
         let mut batch = Vec::new();
+        let mut updates = 0;
         for height in next..=last {
             let Some(block) = node.block(height).await else {
                 break;
             };
-            batch.push((height, block_updates(node, &block).await?));
+            let block_updates = block_updates(node, &block).await?;
+            updates += block_updates.len();
+            batch.push((height, block_updates));
+            if updates >= BATCH_UPDATES {
+                break;
+            }
         }
         if batch.is_empty() {
             break;
