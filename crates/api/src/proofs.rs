@@ -55,6 +55,10 @@ fn item_claims(id: &Identifier) -> Vec<StateClaim> {
     ]
 }
 
+/// What an item records as its creating event when no event created it
+/// (a parcel registered by its sender): nothing to prove.
+const NO_EVENT: [u8; 32] = [0; 32];
+
 /// Fields of answers that name an event by its hash.
 const EVENT_FIELDS: [&str; 3] = ["eventHash", "created_event", "last_event"];
 
@@ -66,6 +70,7 @@ pub(crate) fn event_hashes(answer: &Value) -> Vec<Digest> {
                 for (key, inner) in map {
                     if EVENT_FIELDS.contains(&key.as_str())
                         && let Some(hash) = inner.as_str().and_then(|h| parse_event_hash(h).ok())
+                        && hash != NO_EVENT
                         && !out.iter().any(|d| d.0 == hash)
                     {
                         out.push(Digest::from(hash));
@@ -191,4 +196,21 @@ pub(crate) async fn parcel_bundle<E: StorageContext + rand_core::CryptoRng>(
         .prove(&event_hashes(answer), &claims)
         .await
         .map_err(problem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_hashes_skip_the_no_event_placeholder() {
+        let real = "ab".repeat(32);
+        let answer = json!({
+            "item": {"created_event": "00".repeat(32), "last_event": real},
+            "events": [{"eventHash": real}],
+        });
+        let hashes = event_hashes(&answer);
+        assert_eq!(hashes.len(), 1);
+        assert_eq!(hashes[0].0, [0xab; 32]);
+    }
 }
