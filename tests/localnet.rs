@@ -212,6 +212,34 @@ async fn roots_at(
     roots
 }
 
+/// `tracechain bench catchup` of node `follower` to node `reference`: it
+/// must finish with identical roots; returns its summary.
+async fn bench_catchup(network: &Network, follower: usize, reference: usize) -> serde_json::Value {
+    let (api, reference) = (
+        network.apis[follower].clone(),
+        network.apis[reference].clone(),
+    );
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["bench", "catchup", "--api", &api, "--reference", &reference])
+            .args(["--timeout", "120"])
+            .output()
+            .expect("run bench catchup")
+    })
+    .await
+    .expect("bench catchup thread");
+    assert!(
+        output.status.success(),
+        "bench catchup failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert_eq!(summary["bench"], "catchup");
+    assert_eq!(summary["roots_identical"], true, "{summary}");
+    summary
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // The guard serializes whole tests (see `exclusive`); holding it across
 // awaits is the point.
@@ -233,9 +261,15 @@ async fn four_processes_survive_a_sigkill_and_catch_up() {
     let during = wait_height(&network, 0, before + 5, Duration::from_secs(60)).await;
     assert!(during >= before + 5);
 
-    // Restart it: it catches up from its peers to the same roots.
+    // Restart it: it catches up from its peers to the same roots, as
+    // `bench catchup` measures (and checks).
     network.spawn(3);
     let target = network.client(0).status().await.expect("status").height;
+    let catchup = bench_catchup(&network, 3, 0).await;
+    assert!(
+        catchup["height"].as_u64().unwrap_or(0) >= target,
+        "{catchup}"
+    );
     wait_height(&network, 3, target, Duration::from_secs(120)).await;
     let roots = roots_at(&network, &[0, 1, 2, 3], target).await;
     assert!(

@@ -723,6 +723,54 @@ fn check_capture_bench(demo: &Demo) {
     assert_eq!(summary["finalized"], 40, "{summary}");
 }
 
+/// Runs `tracechain bench queries` with tiny numbers and returns its summary.
+fn run_queries_bench(demo: &Demo, ids: Option<&str>) -> Value {
+    let mut command = Command::new(BIN);
+    command
+        .args(["bench", "queries", "--requests", "20", "--concurrency", "2"])
+        .args(["--api", &demo.apis[..2].join(",")]);
+    if let Some(ids) = ids {
+        command.args(["--ids", ids, "--proof"]);
+    }
+    let output = command.output().expect("run bench queries");
+    assert!(
+        output.status.success(),
+        "bench queries failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert_eq!(summary["bench"], "queries");
+    summary
+}
+
+/// CI-sized runs of the query latency benchmark (never a timing threshold).
+fn check_queries_bench(demo: &Demo) {
+    // Given identifiers: a loaf (URN), a recalled loaf (Digital Link path),
+    // the pallet and a wheat lot; every answer is a 2xx.
+    let ids = format!(
+        "{},01/04023456000222/21/2004,urn:epc:id:sscc:4034567.0000000001,{}",
+        loaf(1002),
+        "urn:epc:class:lgtin:4012345.000011.WHEAT-B"
+    );
+    let summary = run_queries_bench(demo, Some(&ids));
+    assert_eq!(summary["ids"], 4, "{summary}");
+    for kind in ["trace", "verify"] {
+        assert_eq!(summary[kind]["count"], 20, "{summary}");
+        assert_eq!(summary[kind]["errors"], 0, "{summary}");
+        assert!(summary[kind]["p50_ms"].as_f64().unwrap_or(0.0) > 0.0);
+    }
+    // Discovered from the node's events: the demo's items and lots.
+    let summary = run_queries_bench(demo, None);
+    assert_eq!(summary["ids_source"], "discovered");
+    assert!(summary["ids"].as_u64().unwrap_or(0) >= 10, "{summary}");
+    // Among them the demo parcel's SSCC, registered rather than created by
+    // an event: its proof has no creating event to prove, and still answers.
+    for kind in ["trace", "verify"] {
+        assert_eq!(summary[kind]["count"], 20, "{summary}");
+        assert_eq!(summary[kind]["errors"], 0, "{summary}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // The guard serializes whole networks (see `exclusive`).
 #[allow(clippy::await_holding_lock)]
@@ -739,4 +787,5 @@ async fn demo_supply_chain_end_to_end() {
     check_conformance(&demo).await;
     check_cli_capture(&demo);
     check_capture_bench(&demo);
+    check_queries_bench(&demo);
 }

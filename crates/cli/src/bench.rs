@@ -49,6 +49,21 @@ pub enum BenchCommand {
     /// accepting signature to an event-stream subscriber's receipt of the
     /// accepted hand-off. Needs a demo network, like `capture`.
     Handoffs(crate::bench_handoffs::HandoffArgs),
+    /// How fast a node that is behind (a fresh full node, or a restarted
+    /// one) replays the chain up to a reference node.
+    ///
+    /// Polls both nodes' status, prints progress every second and, once
+    /// the follower reaches the reference's height, one JSON line with
+    /// blocks and log entries per second and whether both nodes hold the
+    /// same roots at the same height. Exit code 1 if the roots differ or
+    /// `--timeout` passes.
+    Catchup(crate::bench_catchup::CatchupArgs),
+    /// HTTP latency of trace back and verification (with a proof bundle)
+    /// of random items on running nodes.
+    ///
+    /// Identifiers come from `--ids` or from the first node's events.
+    /// Prints p50/p90/p99/max per kind; non-2xx answers count as errors.
+    Queries(crate::bench_queries::QueryArgs),
 }
 
 #[derive(Args, Clone)]
@@ -102,6 +117,14 @@ pub fn run(command: BenchCommand) -> Result<()> {
         }
         BenchCommand::Handoffs(args) => {
             serde_json::to_string(&runtime.block_on(crate::bench_handoffs::run(args))?)?
+        }
+        BenchCommand::Catchup(args) => {
+            let summary = runtime.block_on(crate::bench_catchup::run(args))?;
+            println!("{}", serde_json::to_string(&summary)?);
+            return summary.verdict();
+        }
+        BenchCommand::Queries(args) => {
+            serde_json::to_string(&runtime.block_on(crate::bench_queries::run(args))?)?
         }
     };
     println!("{summary}");

@@ -43,6 +43,10 @@ pub struct NodeConfig {
     /// X25519 key files (paths relative to the home).
     #[serde(default)]
     pub organisations: Vec<NodeOrganisation>,
+    /// Least time between a block and the next this node proposes, when
+    /// transactions are waiting (default: the node's block policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_block_interval_ms: Option<u64>,
 }
 
 /// An organisation whose encrypted documents this node can open.
@@ -212,6 +216,7 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
             worker_threads: default_threads(),
             log_level: default_log_level(),
             organisations: Vec::new(),
+            min_block_interval_ms: None,
         };
         fs::write(
             home.join(NODE_CONFIG),

@@ -16,6 +16,7 @@ pub const PIDS_FILE: &str = "pids";
 
 pub struct LocalnetOptions {
     pub validators: usize,
+    pub full_nodes: usize,
     pub dir: PathBuf,
     pub detach: bool,
     pub p2p_base_port: u16,
@@ -103,7 +104,7 @@ fn prepare(options: &LocalnetOptions) -> Result<Vec<PathBuf>> {
         &options.dir,
         &GenesisOptions {
             validators: options.validators,
-            full_nodes: 0,
+            full_nodes: options.full_nodes,
             chain_id: Some("tracechain-localnet".into()),
             host: "127.0.0.1".parse()?,
             p2p_base_port: options.p2p_base_port,

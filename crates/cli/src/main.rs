@@ -4,8 +4,10 @@
 #![recursion_limit = "256"]
 
 mod bench;
+mod bench_catchup;
 mod bench_handoffs;
 mod bench_limits;
+mod bench_queries;
 mod demo;
 mod domain_cmd;
 mod home;
@@ -101,6 +103,9 @@ enum Command {
     Localnet {
         #[arg(long, default_value_t = 4)]
         validators: usize,
+        /// Non-voting full nodes besides the validators (new networks only).
+        #[arg(long, default_value_t = 0)]
+        full_nodes: usize,
         #[arg(long)]
         dir: PathBuf,
         /// Leave the nodes running and return.
@@ -236,6 +241,7 @@ fn dispatch(command: Command) -> Result<()> {
     match command {
         Command::Up { dir, detach } => localnet::run(&localnet::LocalnetOptions {
             validators: 4,
+            full_nodes: 0,
             dir,
             detach,
             p2p_base_port: 7100,
@@ -273,6 +279,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Node { home } => run_node::run(&home),
         Command::Localnet {
             validators,
+            full_nodes,
             dir,
             detach,
             stop,
@@ -286,6 +293,7 @@ fn dispatch(command: Command) -> Result<()> {
             }
             localnet::run(&localnet::LocalnetOptions {
                 validators,
+                full_nodes,
                 dir,
                 detach,
                 p2p_base_port: p2p_port,

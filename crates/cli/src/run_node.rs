@@ -52,6 +52,9 @@ pub fn run(home_dir: &Path) -> Result<()> {
         );
         let mut engine_config = EngineConfig::new("tracechain");
         engine_config.cache_pages = 65_536;
+        if let Some(ms) = home.config.min_block_interval_ms {
+            engine_config.block_policy.min_interval = std::time::Duration::from_millis(ms);
+        }
         let started = engine::start(
             context.child("chain"),
             home.key.clone(),
