@@ -47,6 +47,9 @@ pub async fn status<E: StorageContext + rand_core::CryptoRng>(
         "node": {"public_key": api.info.public_key, "role": api.info.role, "version": api.info.version},
         "height": latest.as_ref().map(|f| f.height).unwrap_or(0),
         "finalized_height": node.finalized_tip().await.unwrap_or(0),
+        // The query index follows the chain off the consensus path: queries
+        // answer as of this height (0 before the first block is indexed).
+        "indexed_height": node.index().and_then(|index| index.indexed_height().ok().map(|h| h.unwrap_or(0))),
         "latest_block": latest.as_ref().map(|f| json!({
             "height": f.height,
             "digest": to_hex(f.digest),

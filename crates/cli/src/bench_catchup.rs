@@ -57,6 +57,14 @@ pub struct CatchupSummary {
     /// What differed, when `roots_identical` is false.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     differences: Vec<String>,
+    /// Seconds from the rate's start until the follower's query index also
+    /// reached the target (absent when it keeps no index). A node far
+    /// behind indexes alongside, off the consensus path, and may finish later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index_seconds: Option<f64>,
+    /// `log_entries / index_seconds`: the rate including the index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_entries_indexed_per_s: Option<f64>,
 }
 
 impl CatchupSummary {
@@ -194,7 +202,41 @@ pub async fn run(args: CatchupArgs) -> Result<CatchupSummary> {
         tokio::time::sleep(POLL).await;
     }
     eprintln!("{}", track.describe(began, target, reference_height));
-    summarize(&track, &follower, &reference, target, began).await
+    let mut summary = summarize(&track, &follower, &reference, target, began).await?;
+    if let Some(indexed_at) = wait_for_index(&follower, target, deadline).await? {
+        let origin = track.origin().map_or(began, |start| start.at);
+        let seconds = indexed_at.duration_since(origin).as_secs_f64();
+        summary.index_seconds = Some(seconds);
+        summary.log_entries_indexed_per_s = Some(per_second(summary.log_entries, seconds));
+    }
+    Ok(summary)
+}
+
+/// Waits until the follower's query index reaches `target`; `None` when
+/// the follower keeps no index.
+async fn wait_for_index(
+    follower: &Client,
+    target: u64,
+    deadline: Instant,
+) -> Result<Option<Instant>> {
+    let mut polls = 0u32;
+    loop {
+        let status = follower.status().await?;
+        match status.indexed_height {
+            None => return Ok(None),
+            Some(height) if height >= target => return Ok(Some(Instant::now())),
+            Some(height) => {
+                if Instant::now() >= deadline {
+                    bail!("timed out waiting for the index: at {height} of {target}");
+                }
+                polls += 1;
+                if polls.is_multiple_of(25) {
+                    eprintln!("index at height {height} of {target}");
+                }
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 async fn summarize(
@@ -226,6 +268,8 @@ async fn summarize(
         compared_at_height,
         roots_identical: differences.is_empty(),
         differences,
+        index_seconds: None,
+        log_entries_indexed_per_s: None,
     })
 }
 

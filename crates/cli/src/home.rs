@@ -47,6 +47,10 @@ pub struct NodeConfig {
     /// transactions are waiting (default: the node's block policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_block_interval_ms: Option<u64>,
+    /// MiB of page cache for the state and event-log databases (default
+    /// 256; the query index has its own 256 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_cache_mib: Option<usize>,
 }
 
 /// An organisation whose encrypted documents this node can open.
@@ -217,6 +221,7 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
             log_level: default_log_level(),
             organisations: Vec::new(),
             min_block_interval_ms: None,
+            storage_cache_mib: None,
         };
         fs::write(
             home.join(NODE_CONFIG),

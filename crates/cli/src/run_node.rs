@@ -51,7 +51,8 @@ pub fn run(home_dir: &Path) -> Result<()> {
             home.config.p2p_listen,
         );
         let mut engine_config = EngineConfig::new("tracechain");
-        engine_config.cache_pages = 65_536;
+        // 4 KiB pages; smaller saves memory and costs catch-up speed (BENCHMARKS.md).
+        engine_config.cache_pages = home.config.storage_cache_mib.unwrap_or(256) * 256;
         if let Some(ms) = home.config.min_block_interval_ms {
             engine_config.block_policy.min_interval = std::time::Duration::from_millis(ms);
         }

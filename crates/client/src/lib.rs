@@ -64,6 +64,9 @@ pub struct Status {
     pub state_root: String,
     pub log_root: String,
     pub log_size: u64,
+    /// Height the node's query index has reached (`None` without an index).
+    #[serde(default)]
+    pub indexed_height: Option<u64>,
     pub peers_connected: usize,
     pub validators: Vec<serde_json::Value>,
     pub mempool: MempoolStatus,

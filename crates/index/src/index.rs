@@ -13,6 +13,10 @@ use crate::snapshot::Snapshot;
 use crate::trace::{self, Direction, Mode, Trace, TraceEdge, TraceNode};
 use crate::write::BlockWriter;
 
+/// Memory redb may keep of the file. Its default (1 GiB) alone would put
+/// a node past its memory budget at 1,000,000 events; what is not cached
+/// here is still in the OS page cache.
+const CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// Blocks per write transaction when rebuilding.
 const REBUILD_CHUNK: usize = 64;
 
@@ -27,7 +31,9 @@ pub struct Index {
 impl Index {
     /// Open the index file, creating it if absent.
     pub fn open(path: impl AsRef<Path>) -> Result<Index, IndexError> {
-        let db = Database::create(path)?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)?;
         let txn = db.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
