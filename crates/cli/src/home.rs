@@ -51,6 +51,10 @@ pub struct NodeConfig {
     /// 256; the query index has its own 256 MiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_cache_mib: Option<usize>,
+    /// `false`: keep no query index — a validator that serves no queries
+    /// (trace, events, verify answer 503) and spends nothing on indexing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_index: Option<bool>,
 }
 
 /// An organisation whose encrypted documents this node can open.
@@ -222,6 +226,7 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
             organisations: Vec::new(),
             min_block_interval_ms: None,
             storage_cache_mib: None,
+            query_index: None,
         };
         fs::write(
             home.join(NODE_CONFIG),

@@ -17,6 +17,8 @@ pub const PIDS_FILE: &str = "pids";
 pub struct LocalnetOptions {
     pub validators: usize,
     pub full_nodes: usize,
+    /// Only the first N nodes keep a query index (`None`: all).
+    pub query_index_nodes: Option<usize>,
     pub dir: PathBuf,
     pub detach: bool,
     pub p2p_base_port: u16,
@@ -112,19 +114,22 @@ fn prepare(options: &LocalnetOptions) -> Result<Vec<PathBuf>> {
             organisations,
         },
     )?;
-    if options.demo {
-        // A localnet is run by one operator: every node may open every demo
-        // organisation's documents.
-        for home in &generated.homes {
-            let mut config = crate::home::Home::load(home)?.config;
+    for (position, home) in generated.homes.iter().enumerate() {
+        let mut config = crate::home::Home::load(home)?.config;
+        if options.demo {
+            // A localnet is run by one operator: every node may open every
+            // demo organisation's documents.
             config.organisations = crate::demo::member_ids()
                 .map(|id| crate::home::NodeOrganisation {
                     id: id.to_string(),
                     encryption_key: crate::demo::encryption_key_from_home(id),
                 })
                 .collect();
-            crate::home::Home::save_config(home, &config)?;
         }
+        if options.query_index_nodes.is_some_and(|n| position >= n) {
+            config.query_index = Some(false);
+        }
+        crate::home::Home::save_config(home, &config)?;
     }
     Ok(generated.homes)
 }
@@ -251,4 +256,36 @@ pub fn stop(dir: &Path) -> Result<()> {
     fs::remove_file(&path)?;
     println!("sent SIGTERM to {stopped} node(s) of {}", dir.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_first_nodes_keep_a_query_index() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let options = LocalnetOptions {
+            validators: 3,
+            full_nodes: 1,
+            query_index_nodes: Some(1),
+            dir: dir.path().join("net"),
+            detach: true,
+            p2p_base_port: 1,
+            api_base_port: 1,
+            json: false,
+            demo: false,
+        };
+        let homes = prepare(&options).expect("network");
+        let kept: Vec<Option<bool>> = homes
+            .iter()
+            .map(|home| {
+                crate::home::Home::load(home)
+                    .expect("home")
+                    .config
+                    .query_index
+            })
+            .collect();
+        assert_eq!(kept, vec![None, Some(false), Some(false), Some(false)]);
+    }
 }

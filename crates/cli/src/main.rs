@@ -106,6 +106,10 @@ enum Command {
         /// Non-voting full nodes besides the validators (new networks only).
         #[arg(long, default_value_t = 0)]
         full_nodes: usize,
+        /// Only the first N nodes keep a query index; the others validate
+        /// without serving queries (new networks only; default: all).
+        #[arg(long)]
+        query_index_nodes: Option<usize>,
         #[arg(long)]
         dir: PathBuf,
         /// Leave the nodes running and return.
@@ -242,6 +246,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Up { dir, detach } => localnet::run(&localnet::LocalnetOptions {
             validators: 4,
             full_nodes: 0,
+            query_index_nodes: None,
             dir,
             detach,
             p2p_base_port: 7100,
@@ -280,6 +285,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Localnet {
             validators,
             full_nodes,
+            query_index_nodes,
             dir,
             detach,
             stop,
@@ -294,6 +300,7 @@ fn dispatch(command: Command) -> Result<()> {
             localnet::run(&localnet::LocalnetOptions {
                 validators,
                 full_nodes,
+                query_index_nodes,
                 dir,
                 detach,
                 p2p_base_port: p2p_port,

@@ -67,25 +67,31 @@ pub fn run(home_dir: &Path) -> Result<()> {
             |stateful| stateful,
         )
         .await;
-        let index = match Index::open(data_dir.join("index.redb")) {
-            Ok(index) => Arc::new(index),
-            Err(err) => {
-                tracing::error!(%err, "cannot open the query index");
-                return;
+        let index = if home.config.query_index == Some(false) {
+            None
+        } else {
+            match Index::open(data_dir.join("index.redb")) {
+                Ok(index) => Some(Arc::new(index)),
+                Err(err) => {
+                    tracing::error!(%err, "cannot open the query index");
+                    return;
+                }
             }
         };
         let node = NodeHandle::new(
             context.child("handle"),
             home.genesis.chain_id.clone(),
             &started,
-            Some(index.clone()),
+            index.clone(),
         )
         .await;
-        let indexed = node.clone();
-        context
-            .child("indexer")
-            .dedicated()
-            .spawn(move |_| tracechain_node::indexer::run(indexed, index));
+        if let Some(index) = index {
+            let indexed = node.clone();
+            context
+                .child("indexer")
+                .dedicated()
+                .spawn(move |_| tracechain_node::indexer::run(indexed, index));
+        }
         let documents = match Documents::open(data_dir.join("documents"), organisation_keys) {
             Ok(documents) => documents,
             Err(err) => {

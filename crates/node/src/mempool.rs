@@ -284,12 +284,13 @@ impl Inner {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use commonware_cryptography::{Signer, ed25519};
     use tracechain_types::{Payload, UnsignedTransaction, hash};
 
-    fn tx(seed: u64, nonce: u64) -> Transaction {
+    /// A signed note from the key of `seed` (other modules' tests use it too).
+    pub(crate) fn tx(seed: u64, nonce: u64) -> Transaction {
         let key = ed25519::PrivateKey::from_seed(seed);
         UnsignedTransaction {
             chain_id: "c".into(),

@@ -60,23 +60,8 @@ async fn verify_rounds<E: rand_core::CryptoRng>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use commonware_cryptography::{Signer, ed25519};
+    use crate::mempool::tests::tx as signed;
     use commonware_runtime::{Runner, Supervisor, deterministic};
-    use tracechain_types::{Payload, UnsignedTransaction};
-
-    fn signed(seed: u64, nonce: u64) -> Transaction {
-        let key = ed25519::PrivateKey::from_seed(seed);
-        UnsignedTransaction {
-            chain_id: "test".into(),
-            sender: key.public_key(),
-            nonce,
-            payload: Payload::Note {
-                hash: tracechain_types::hash(&nonce.to_be_bytes()),
-                label: String::new(),
-            },
-        }
-        .sign(&key)
-    }
 
     #[test]
     fn concurrent_requests_get_their_own_verdicts() {
