@@ -44,7 +44,7 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
                 let Ok(events) = parse_document(document) else {
                     continue;
                 };
-                for event in &events {
+                for event in events.iter() {
                     if event.error_declaration.is_some() {
                         updates.push(BlockUpdate::DeclaredInError {
                             original: event.hash(),

@@ -5,6 +5,7 @@
 
 mod custody;
 mod effects;
+mod parsed;
 
 pub use custody::{Brand, brand, effective_custodian, is_addressee, outermost};
 
@@ -49,7 +50,14 @@ pub fn describe_errors(errors: &EpcisErrors) -> String {
 
 /// Parses a capture document into its events (what the API also does
 /// before accepting one, so a bad document never reaches a block).
-pub fn parse_document(document: &[u8]) -> Result<Vec<Event>, Failure> {
+///
+/// Parsed once per process and shared: the API, execution, the index and
+/// the event feed all ask for the same recent documents.
+pub fn parse_document(document: &[u8]) -> Result<std::sync::Arc<[Event]>, Failure> {
+    parsed::get_or_parse(document, || parse_uncached(document))
+}
+
+fn parse_uncached(document: &[u8]) -> Result<Vec<Event>, Failure> {
     let text = std::str::from_utf8(document)
         .map_err(|_| Failure::new("invalid_epcis", "the document is not UTF-8"))?;
     let events = parse_capture(text)

@@ -1,0 +1,83 @@
+//! Parsed capture documents, remembered by their content hash.
+//!
+//! One document is parsed at the API that accepts it, again when its block
+//! executes, and again when the query index and the event feed read the
+//! finalized block — on every node. Parsing is a pure function of the
+//! bytes, so the result can be shared; the cache only holds documents seen
+//! in the last few seconds of blocks.
+
+use crate::payload::Failure;
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex, MutexGuard, OnceLock},
+};
+use tracechain_epcis::Event;
+
+/// Documents kept: a few seconds of blocks at full load.
+const CAPACITY: usize = 16_384;
+
+type Key = [u8; 32];
+
+#[derive(Default)]
+struct Cache {
+    events: HashMap<Key, Arc<[Event]>>,
+    /// Insertion order, for evicting the oldest.
+    order: VecDeque<Key>,
+}
+
+fn lock() -> MutexGuard<'static, Cache> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    // The cache holds plain values; a panic elsewhere leaves it usable.
+    CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// The events of `document`, parsed by `parse` only if not seen recently.
+/// Failures are not kept (a bad document never reaches a block twice).
+pub(crate) fn get_or_parse(
+    document: &[u8],
+    parse: impl FnOnce() -> Result<Vec<Event>, Failure>,
+) -> Result<Arc<[Event]>, Failure> {
+    let key = tracechain_types::hash(document).0;
+    if let Some(events) = lock().events.get(&key) {
+        return Ok(events.clone());
+    }
+    let events: Arc<[Event]> = parse()?.into();
+    let mut cache = lock();
+    if cache.events.insert(key, events.clone()).is_none() {
+        cache.order.push_back(key);
+    }
+    while cache.order.len() > CAPACITY {
+        if let Some(oldest) = cache.order.pop_front() {
+            cache.events.remove(&oldest);
+        }
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_is_parsed_once_and_failures_every_time() {
+        let document = b"tracechain parsed-cache test document";
+        let mut parses = 0;
+        for _ in 0..3 {
+            let events = get_or_parse(document, || {
+                parses += 1;
+                Ok(Vec::new())
+            })
+            .expect("parsed");
+            assert!(events.is_empty());
+        }
+        assert_eq!(parses, 1);
+        let bad = b"tracechain parsed-cache test: bad document";
+        for _ in 0..2 {
+            let failed = get_or_parse(bad, || Err(Failure::new("invalid_epcis", "bad")));
+            assert!(failed.is_err());
+        }
+    }
+}
