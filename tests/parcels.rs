@@ -17,7 +17,7 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-use support::{BIN, Demo, exclusive, get, problem};
+use support::{BIN, Demo, exclusive, get, get_indexed, problem};
 use tracechain_client::{Client, TxStatus};
 use tracechain_types::{
     Digest, Payload, PrivateKey, digest_from_hex,
@@ -129,7 +129,7 @@ async fn check_demo_route(demo: &Demo) {
             );
         }
         assert_eq!(step["offRoute"], false);
-        let event = get(
+        let event = get_indexed(
             &client,
             &format!("/v1/events/{}", step["eventHash"].as_str().unwrap()),
         )

@@ -372,6 +372,22 @@ pub async fn get(client: &Client, path: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
 
+/// GETs an index-backed `path`, retrying while it is 404 for up to 5 s:
+/// the query index follows finality off the consensus path, so the newest
+/// block may not be indexed yet when its transaction reads as final.
+pub async fn get_indexed(client: &Client, path: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match client.get_json(path).await {
+            Ok(value) => return value,
+            Err(ClientError::Problem(p)) if p.status == 404 && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+}
+
 /// The problem+json a refused request carried.
 pub fn problem(err: ClientError) -> Problem {
     match err {

@@ -17,10 +17,6 @@ use tracing::{debug, warn};
 const CATCH_UP_BATCH: u64 = 64;
 /// Updates after which a transaction is closed even if more blocks wait.
 const BATCH_UPDATES: usize = 20_000;
-/// Least time between index transactions: under load several blocks go
-/// into one transaction, which costs far less than one each. Queries lag
-/// finality by at most about this much.
-const MIN_INTERVAL: Duration = Duration::from_millis(200);
 
 /// What one finalized block adds to the index: applied captures' events and
 /// error declarations, and applied recalls.
@@ -114,13 +110,10 @@ async fn handoff_event<E: StorageContext + rand_core::CryptoRng>(
 pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, index: Arc<Index>) {
     let mut watch = node.events().watch();
     loop {
-        let started = node.now_ms();
+        // Blocks finalized while a batch is written go into the next one
+        // together: under load, one transaction covers several blocks.
         if let Err(err) = catch_up(&node, &index).await {
             warn!(%err, "indexing failed; retrying");
-        }
-        let spent = Duration::from_millis(node.now_ms().saturating_sub(started));
-        if let Some(rest) = MIN_INTERVAL.checked_sub(spent) {
-            node.sleep(rest).await;
         }
         // A new block, or a periodic check (after a restart nothing new may
         // be applied for a while, yet the archive is ahead of the index).
