@@ -161,7 +161,7 @@ pub async fn capture<E: StorageContext + rand_core::CryptoRng>(
         .enumerate()
         .map(|(i, e)| event_summary(i, e))
         .collect();
-    let id = api.node.submit_parsed(tx).await.map_err(submit_problem)?;
+    let id = api.node.submit(tx).await.map_err(submit_problem)?;
     let id = to_hex(id);
     let location = format!("/v1/capture/{id}");
     Ok((

@@ -81,7 +81,7 @@ impl Index {
     /// re-feeds blocks after a crash) and is ignored. On error nothing of
     /// the block is applied. Durable when it returns.
     pub fn apply_block(&self, height: u64, updates: &[BlockUpdate]) -> Result<(), IndexError> {
-        self.apply_blocks([(height, updates.to_vec())])
+        self.apply_blocks([(height, updates)])
     }
 
     /// Index many blocks in height order as one write transaction, durable
@@ -89,9 +89,10 @@ impl Index {
     /// under load: redb copies every page a transaction modifies, and
     /// consecutive blocks modify the same tail pages of every table.
     /// Heights already applied are skipped; on error nothing is applied.
-    pub fn apply_blocks<I>(&self, blocks: I) -> Result<(), IndexError>
+    pub fn apply_blocks<I, U>(&self, blocks: I) -> Result<(), IndexError>
     where
-        I: IntoIterator<Item = (u64, Vec<BlockUpdate>)>,
+        I: IntoIterator<Item = (u64, U)>,
+        U: AsRef<[BlockUpdate]>,
     {
         let txn = self.db.begin_write()?;
         {
@@ -101,7 +102,7 @@ impl Index {
                 if done.is_some_and(|done| height <= done) {
                     continue;
                 }
-                writer.apply(height, &updates)?;
+                writer.apply(height, updates.as_ref())?;
                 done = Some(height);
             }
             writer.finish()?;

@@ -128,16 +128,12 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
     /// Verifies and admits a transaction, then spreads it to the other
     /// validators. Returns its id.
     pub async fn submit(&self, tx: Transaction) -> Result<Digest, SubmitError> {
+        // Parsed once per process: a caller that parsed it already (the
+        // capture route) costs a cache lookup here.
         if let Payload::Capture { document } = tx.payload() {
             tracechain_executor::capture::parse_document(document)
                 .map_err(|failure| SubmitError::InvalidDocument(failure.reason))?;
         }
-        self.submit_parsed(tx).await
-    }
-
-    /// [`Self::submit`] for a transaction whose capture document (if any)
-    /// the caller has already parsed and validated.
-    pub async fn submit_parsed(&self, tx: Transaction) -> Result<Digest, SubmitError> {
         let tx = match self.signatures.verify(tx).await {
             Some((tx, true)) => tx,
             Some((_, false)) => return Err(SubmitError::BadSignature),

@@ -149,9 +149,9 @@ async fn catch_up<E: StorageContext + rand_core::CryptoRng>(
             let Some(block) = node.block(height).await else {
                 break;
             };
-            let block_updates = block_updates(node, &block).await?;
-            updates += block_updates.len();
-            batch.push((height, block_updates));
+            let rows = block_updates(node, &block).await?;
+            updates += rows.len();
+            batch.push((height, rows));
             if updates >= BATCH_UPDATES {
                 break;
             }
