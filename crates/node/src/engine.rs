@@ -347,10 +347,7 @@ where
             partition_prefix: prefix.clone(),
             mailbox_size: mailbox,
             view_retention: ViewDelta::new(64),
-            // The cache of verified and notarized blocks is pruned a whole
-            // section at a time: with 4,096 views per section it kept every
-            // block a second time for the chain's first 4,096 views.
-            prunable_items_per_section: NZU64!(128),
+            prunable_items_per_section: NZU64!(4096),
             page_cache: page_cache.clone(),
             replay_buffer: buffer,
             key_write_buffer: buffer,
