@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
-use tracechain_epcis::{Event, Identifier, event_hash_id};
+use tracechain_epcis::{Event, Identifier};
 use tracechain_executor::capture::{outermost, parse_document};
 use tracechain_state::{domain, records::RecordError, store::StorageContext};
 use tracechain_types::{
@@ -130,8 +130,8 @@ fn validation_problem(document: &[u8]) -> Option<Problem> {
 fn event_summary(position: usize, event: &Event) -> Value {
     json!({
         "position": position,
-        "eventID": event.event_id.clone().unwrap_or_else(|| event_hash_id(event)),
-        "eventHash": event_hash_id(event),
+        "eventID": event.event_id.clone().unwrap_or_else(|| event.hash_id()),
+        "eventHash": event.hash_id(),
         "type": event.event_type.as_str(),
     })
 }

@@ -248,7 +248,30 @@ pub struct Event {
     /// The enclosing document's `@context`, if any, so the canonical
     /// encoding of an event from a document is self-contained.
     pub(crate) document_context: Option<JsonValue>,
+    /// [`Event::hash`], computed on first use.
+    pub(crate) hash_memo: HashMemo,
 }
+
+/// A memoised event hash. A node hashes each event where it executes it,
+/// indexes it and serves it; events come only from the parser, shared
+/// read-only, so one computation serves all. Clones start empty (a clone
+/// may be edited) and the memo never makes two events unequal.
+#[derive(Debug, Default)]
+pub(crate) struct HashMemo(pub(crate) std::sync::OnceLock<[u8; 32]>);
+
+impl Clone for HashMemo {
+    fn clone(&self) -> Self {
+        HashMemo::default()
+    }
+}
+
+impl PartialEq for HashMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for HashMemo {}
 
 /// Where an identifier appears in an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1063,6 +1063,7 @@ fn event(
         original_json,
         source: obj,
         document_context,
+        hash_memo: Default::default(),
     })
 }
 

@@ -1,6 +1,8 @@
 //! Typed errors of the index.
 
-use redb::{CommitError, DatabaseError, StorageError, TableError, TransactionError};
+use redb::{
+    CommitError, DatabaseError, SetDurabilityError, StorageError, TableError, TransactionError,
+};
 
 /// Everything that can go wrong opening, updating or reading the index.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +45,8 @@ from_redb!(
     DatabaseError,
     StorageError,
     TableError,
-    TransactionError
+    TransactionError,
+    SetDurabilityError
 );
 
 pub(crate) fn corrupt(what: impl Into<String>) -> IndexError {

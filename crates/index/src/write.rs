@@ -1,6 +1,6 @@
 //! Applying one finalized block's updates inside one write transaction.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use redb::{ReadableTable, Table, WriteTransaction};
 use tracechain_epcis::hash_id_from_digest;
@@ -13,6 +13,14 @@ use crate::pages::{self, Appender};
 use crate::schema::*;
 
 type SeqIndex<'t> = Table<'t, (u64, u64), ()>;
+
+/// Ids of the names nearly every event repeats (vocabulary, locations,
+/// organisations, GTIN classes), as committed: interning them from memory
+/// instead of the `strings` B-tree took a tenth of the indexer's time.
+pub(crate) type HotNames = HashMap<String, u64>;
+/// Past this many hot names the map starts over (a chain with unbounded
+/// distinct locations or transformation ids must not grow it forever).
+pub(crate) const HOT_NAMES_MAX: usize = 65_536;
 
 /// The tables a block touches, opened once per block, and the counters
 /// (written back to `META` at the end of the block).
@@ -42,10 +50,14 @@ pub(crate) struct BlockWriter<'t> {
     next_seq: u64,
     next_string: u64,
     next_recall: u64,
+    hot: &'t HotNames,
+    /// Hot names this transaction looked up or allocated: they join `hot`
+    /// once it commits.
+    fresh_hot: Vec<(String, u64)>,
 }
 
 impl<'t> BlockWriter<'t> {
-    pub(crate) fn open(txn: &'t WriteTransaction) -> Result<Self, IndexError> {
+    pub(crate) fn open(txn: &'t WriteTransaction, hot: &'t HotNames) -> Result<Self, IndexError> {
         let meta = txn.open_table(META)?;
         let counter = |name: &str, first: u64| -> Result<u64, IndexError> {
             Ok(meta.get(name)?.map_or(first, |v| v.value()))
@@ -77,6 +89,8 @@ impl<'t> BlockWriter<'t> {
             next_seq,
             next_string,
             next_recall,
+            hot,
+            fresh_hot: Vec::new(),
         })
     }
 
@@ -100,14 +114,28 @@ impl<'t> BlockWriter<'t> {
     }
 
     /// Writes what the applied blocks left in memory: the last packed
-    /// values and the counters. Call once, after the last block.
-    pub(crate) fn finish(&mut self) -> Result<(), IndexError> {
+    /// values and the counters. Call once, after the last block; returns
+    /// the hot names to remember once the transaction commits.
+    pub(crate) fn finish(mut self) -> Result<Vec<(String, u64)>, IndexError> {
         self.records.flush(&mut self.events)?;
         self.jsons.flush(&mut self.event_json)?;
         self.meta.insert(META_NEXT_SEQ, self.next_seq)?;
         self.meta.insert(META_NEXT_STRING, self.next_string)?;
         self.meta.insert(META_NEXT_RECALL, self.next_recall)?;
-        Ok(())
+        Ok(self.fresh_hot)
+    }
+
+    /// [`BlockWriter::intern`] for a name many events repeat.
+    fn intern_hot(&mut self, s: &str) -> Result<u64, IndexError> {
+        if let Some(&id) = self.hot.get(s) {
+            return Ok(id);
+        }
+        if let Some((_, id)) = self.fresh_hot.iter().find(|(name, _)| name == s) {
+            return Ok(*id);
+        }
+        let id = self.intern(s)?;
+        self.fresh_hot.push((s.to_owned(), id));
+        Ok(id)
     }
 
     /// The id of `s`, allocating one the first time it is seen.
@@ -124,15 +152,10 @@ impl<'t> BlockWriter<'t> {
     }
 
     fn intern_opt(&mut self, s: Option<&str>) -> Result<u64, IndexError> {
-        s.map_or(Ok(0), |s| self.intern(s))
+        s.map_or(Ok(0), |s| self.intern_hot(s))
     }
 
     fn insert_event(&mut self, e: &IndexedEvent) -> Result<(), IndexError> {
-        // The hash is the event's identity: a second capture of the same
-        // event adds nothing.
-        if self.event_by_hash.get(&e.hash)?.is_some() {
-            return Ok(());
-        }
         let invalid = |reason: String| IndexError::InvalidEvent {
             hash: hex(&e.hash),
             reason,
@@ -146,6 +169,14 @@ impl<'t> BlockWriter<'t> {
             ),
         };
         let seq = self.next_seq;
+        // The hash is the event's identity: a second capture of the same
+        // event adds nothing. (Insert first: the chain rejects duplicates,
+        // so this is one B-tree descent instead of a lookup and an insert.)
+        let first = self.event_by_hash.insert(&e.hash, seq)?.map(|v| v.value());
+        if let Some(first) = first {
+            self.event_by_hash.insert(&e.hash, first)?;
+            return Ok(());
+        }
         self.next_seq += 1;
 
         let mut identifiers = Vec::with_capacity(e.identifiers.len());
@@ -158,7 +189,7 @@ impl<'t> BlockWriter<'t> {
             }
             roles_by_ident.entry(id).or_default().insert(*role);
             if let Some(class) = canon::gtin_class_of(identifier) {
-                classes.insert(self.intern(class)?);
+                classes.insert(self.intern_hot(class)?);
             }
         }
         let lists_children = roles_by_ident.values().any(|r| r.intersects(CHILD_ROLES));
@@ -176,7 +207,7 @@ impl<'t> BlockWriter<'t> {
             disposition: self.intern_opt(e.disposition.as_deref())?,
             read_point: self.intern_opt(e.read_point.as_deref())?,
             biz_location: self.intern_opt(e.biz_location.as_deref())?,
-            organisation: self.intern(&e.organisation)?,
+            organisation: self.intern_hot(&e.organisation)?,
             transformation_id: self.intern_opt(e.transformation_id.as_deref())?,
             // Most events carry their hash id: recompute it instead of
             // storing 80 bytes.
@@ -186,7 +217,6 @@ impl<'t> BlockWriter<'t> {
 
         self.records.push(&mut self.events, seq, record.encode())?;
         self.jsons.push(&mut self.event_json, seq, e.json.clone())?;
-        self.event_by_hash.insert(&e.hash, seq)?;
         for (&id, &roles) in &roles_by_ident {
             let posting = Posting {
                 seq,

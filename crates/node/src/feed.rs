@@ -205,7 +205,7 @@ async fn tx_records<E: StorageContext + rand_core::CryptoRng>(
                         let captured: Value =
                             serde_json::from_str(event.original_json()).unwrap_or(Value::Null);
                         record.data = json!({
-                            "eventHash": tracechain_epcis::event_hash_id(event),
+                            "eventHash": event.hash_id(),
                             "eventType": event.event_type.as_str(),
                             "event": captured,
                         });

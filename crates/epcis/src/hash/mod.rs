@@ -135,12 +135,14 @@ impl Event {
         pre_hash_string(self)
     }
 
+    /// The event hash, computed once per parsed event (an event is not
+    /// meant to be edited after it is hashed; a clone hashes afresh).
     pub fn hash(&self) -> [u8; 32] {
-        event_hash(self)
+        *self.hash_memo.0.get_or_init(|| event_hash(self))
     }
 
     pub fn hash_id(&self) -> String {
-        event_hash_id(self)
+        hash_id_from_digest(&self.hash())
     }
 }
 
