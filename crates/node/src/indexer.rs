@@ -6,11 +6,11 @@
 //! the block archive: the index is always rebuildable from the blocks.
 
 use crate::handle::NodeHandle;
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use tracechain_executor::capture::parse_document;
 use tracechain_index::{BlockUpdate, EventMeta, Index, IndexedEvent};
 use tracechain_state::{domain, records, store::StorageContext};
-use tracechain_types::{Block, Outcome, Payload};
+use tracechain_types::{Block, Outcome, Payload, PublicKey};
 use tracing::{debug, warn};
 
 /// Most blocks written in one index transaction.
@@ -25,6 +25,8 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
     block: &Block,
 ) -> Result<Vec<BlockUpdate>, records::RecordError> {
     let mut updates = Vec::new();
+    // A block holds many captures from few agents.
+    let mut organisations: HashMap<&PublicKey, Option<String>> = HashMap::new();
     for tx in &block.txs {
         let applied = records::receipt(node.reader(), &tx.id())
             .await?
@@ -34,7 +36,17 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
         }
         match tx.payload() {
             Payload::Capture { document } => {
-                let Some(agent) = domain::agent(node.reader(), tx.sender()).await? else {
+                let organisation = match organisations.get(tx.sender()) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let found = domain::agent(node.reader(), tx.sender())
+                            .await?
+                            .map(|agent| agent.organisation);
+                        organisations.insert(tx.sender(), found.clone());
+                        found
+                    }
+                };
+                let Some(organisation) = organisation else {
                     continue;
                 };
                 let Ok(events) = parse_document(document) else {
@@ -49,7 +61,7 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
                         continue;
                     }
                     let meta = EventMeta {
-                        organisation: agent.organisation.clone(),
+                        organisation: organisation.clone(),
                         height: block.header.height,
                         block_time_ms: block.header.timestamp_ms,
                         tx: tx.id().0,
