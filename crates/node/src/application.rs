@@ -415,7 +415,6 @@ impl App {
     {
         self.check_shape(runtime, block, parent, finality)?;
         let env = self.env(block.header.height, block.header.timestamp_ms);
-        tracechain_executor::capture::preparse(&block.txs);
         let mut store = BlockBatches::new(batches);
         execute_block(&mut store, &env, &block.txs)
             .await

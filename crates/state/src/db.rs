@@ -2,7 +2,7 @@
 
 use commonware_cryptography::Sha256;
 use commonware_glue::stateful::db::{DatabaseSet, Shared};
-use commonware_parallel::Rayon;
+use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
 use commonware_storage::{
     journal::contiguous::{
@@ -34,26 +34,11 @@ pub type StateDb<E> = current_ordered::Db<
     Sha256,
     EightCap,
     STATE_CHUNK_BYTES,
-    MerkleStrategy,
+    Sequential,
 >;
 
 /// The append-only event log.
-pub type LogDb<E> = keyless_fixed::Db<mmr::Family, E, LogRecord, Sha256, MerkleStrategy>;
-
-/// How the databases encode and hash a batch's new leaves and nodes: on
-/// every core. Executing a block is sequential; without this, a node
-/// catching up kept one core busy and the other mostly idle.
-pub type MerkleStrategy = Rayon;
-
-/// One pool of hashing threads per process, shared by every database.
-fn merkle_strategy() -> MerkleStrategy {
-    static POOL: std::sync::OnceLock<Rayon> = std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
-        let threads = std::thread::available_parallelism().unwrap_or(NZUsize!(1));
-        Rayon::new(threads).expect("cannot start the Merkle hashing threads")
-    })
-    .clone()
-}
+pub type LogDb<E> = keyless_fixed::Db<mmr::Family, E, LogRecord, Sha256, Sequential>;
 
 /// The set of databases the stateful actor manages for us.
 pub type Databases<E> = (Shared<StateDb<E>>, Shared<LogDb<E>>);
@@ -85,14 +70,14 @@ impl StorageConfig {
         }
     }
 
-    fn merkle(&self, name: &str) -> MerkleConfig<MerkleStrategy> {
+    fn merkle(&self, name: &str) -> MerkleConfig<Sequential> {
         MerkleConfig {
             journal_partition: format!("{}-{name}-merkle-journal", self.prefix),
             metadata_partition: format!("{}-{name}-merkle-metadata", self.prefix),
             items_per_blob: NZU64!(65_536),
             write_buffer: IO_BUFFER,
             replay_buffer: IO_BUFFER,
-            strategy: merkle_strategy(),
+            strategy: Sequential,
             page_cache: self.page_cache.clone(),
         }
     }
@@ -131,10 +116,10 @@ impl StorageConfig {
 }
 
 /// Configuration of the state database.
-pub type StateConfig = VariableConfig<EightCap, ((), ()), MerkleStrategy>;
+pub type StateConfig = VariableConfig<EightCap, ((), ()), Sequential>;
 
 /// Configuration of the event log database.
-pub type LogConfig = keyless_fixed::Config<MerkleStrategy>;
+pub type LogConfig = keyless_fixed::Config<Sequential>;
 
 /// Canonical root of the empty state: the genesis block's state root.
 ///

@@ -57,48 +57,6 @@ pub fn parse_document(document: &[u8]) -> Result<std::sync::Arc<[Event]>, Failur
     parsed::get_or_parse(document, || parse_uncached(document))
 }
 
-/// Fewer capture documents than this are parsed as the block executes:
-/// starting threads would cost more than it saves.
-const PREPARSE_MIN: usize = 64;
-
-/// Parses and hashes a block's capture documents on every core before the
-/// block executes, so that sequential execution finds them in the shared
-/// parse cache. A node catching up is otherwise bound by one core while the
-/// other idles. Parsing is pure: execution's result does not depend on it.
-pub fn preparse(txs: &[Transaction]) {
-    let documents: Vec<&[u8]> = txs
-        .iter()
-        .filter_map(|tx| match tx.payload() {
-            tracechain_types::Payload::Capture { document } => Some(document.as_slice()),
-            _ => None,
-        })
-        .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if documents.len() < PREPARSE_MIN || threads < 2 {
-        return;
-    }
-    let mut chunks = documents.chunks(documents.len().div_ceil(threads));
-    let own = chunks.next();
-    std::thread::scope(|scope| {
-        for chunk in chunks {
-            scope.spawn(move || warm(chunk));
-        }
-        if let Some(chunk) = own {
-            warm(chunk);
-        }
-    });
-}
-
-fn warm(documents: &[&[u8]]) {
-    for document in documents {
-        if let Ok(events) = parse_document(document) {
-            for event in events.iter() {
-                event.hash();
-            }
-        }
-    }
-}
-
 fn parse_uncached(document: &[u8]) -> Result<Vec<Event>, Failure> {
     let text = std::str::from_utf8(document)
         .map_err(|_| Failure::new("invalid_epcis", "the document is not UTF-8"))?;
