@@ -446,6 +446,40 @@ mod tests {
     }
 
     #[test]
+    fn names_interned_by_a_failed_block_are_forgotten() {
+        let t = TestIndex::new();
+        let step = |n: u64, step: &str| {
+            let mut e = observe(n, n as i64, &[&format!("urn:t:{n}")]);
+            e.biz_step = Some(format!("https://ref.gs1.org/cbv/BizStep-{step}"));
+            BlockUpdate::Event(e)
+        };
+        let mut bad = observe(2, 2, &["urn:t:2"]);
+        bad.event_type = "NoSuchEvent".into();
+        let failed = t
+            .index
+            .apply_block(1, &[step(1, "shipping"), BlockUpdate::Event(bad)]);
+        assert!(failed.is_err());
+        // The ids the failed block handed out are handed out again, to
+        // other names; "shipping" must not keep the one it had.
+        t.index
+            .apply_block(1, &[step(3, "receiving")])
+            .expect("apply");
+        t.index
+            .apply_block(2, &[step(1, "shipping")])
+            .expect("apply");
+        let shipped = t
+            .index
+            .query(&EventQuery {
+                biz_steps: vec!["shipping".into()],
+                limit: 10,
+                ..EventQuery::default()
+            })
+            .expect("query");
+        let hashes: Vec<[u8; 32]> = shipped.events.iter().map(|e| e.hash).collect();
+        assert_eq!(hashes, vec![hash(1)]);
+    }
+
+    #[test]
     fn reopening_keeps_everything_and_rebuilding_reproduces_it() {
         let mut t = TestIndex::new();
         let blocks: Vec<(u64, Vec<BlockUpdate>)> = (1..=4)
