@@ -105,6 +105,8 @@ pub enum VerifyError {
         label: String,
         height: u64,
     },
+    #[error("states[{index}]: the label '{label}' does not name the key the proof is about")]
+    StateLabel { index: usize, label: String },
     #[error("consistency: {0}")]
     Inconsistent(String),
 }
@@ -338,6 +340,17 @@ pub fn verify_state(
 ) -> Result<(String, bool), VerifyError> {
     let field = |name: &str| format!("states[{index}].{name}");
     let logical = bytes(&field("logical"), &proof.logical)?;
+    // The label is what a reader takes the entry to be: it must end with
+    // the logical key (as text, or hex for binary keys), or an absence
+    // proof of one key could be shown under the name of another.
+    let names_key = std::str::from_utf8(&logical).is_ok_and(|text| proof.label.ends_with(text))
+        || proof.label.ends_with(&hex::encode(&logical));
+    if !names_key {
+        return Err(VerifyError::StateLabel {
+            index,
+            label: proof.label.clone(),
+        });
+    }
     let key = hash_parts(&[&[proof.namespace], &logical]);
     let raw = bytes(&field("proof"), &proof.proof)?;
     let holds = match &proof.value {

@@ -118,7 +118,7 @@ proptest! {
             let key_hash = hash_parts(&[&[NAMESPACE], &present.to_be_bytes()]);
             let proof = db.key_value_proof(key_hash).await.expect("proof");
             let good = StateProof {
-                label: format!("key {present}"),
+                label: format!("key {}", hex::encode(present.to_be_bytes())),
                 namespace: NAMESPACE,
                 logical: hex::encode(present.to_be_bytes()),
                 value: Some(hex::encode(present.to_le_bytes())),
@@ -136,13 +136,17 @@ proptest! {
                 let absent_hash = hash_parts(&[&[NAMESPACE], &absent.to_be_bytes()]);
                 let proof = db.exclusion_proof(&absent_hash).await.expect("exclusion");
                 let none = StateProof {
-                    label: format!("key {absent}"),
+                    label: format!("key {}", hex::encode(absent.to_be_bytes())),
                     namespace: NAMESPACE,
                     logical: hex::encode(absent.to_be_bytes()),
                     value: None,
                     proof: hex::encode(proof.encode()),
                 };
                 assert!(tracechain_proof::verify::verify_state(0, &none, &root, 1).is_ok());
+                // The same absence shown under another key's name fails.
+                let mut relabelled = none.clone();
+                relabelled.label = good.label.clone();
+                assert!(tracechain_proof::verify::verify_state(0, &relabelled, &root, 1).is_err());
                 // The same absence proof says nothing about a present key.
                 let mut present_claim = none.clone();
                 present_claim.logical = good.logical.clone();
