@@ -33,10 +33,17 @@ const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 /// serialised by redb, readers see the last committed block.
 pub struct Index {
     db: Database,
+    /// Held for a whole write, before redb's own writer lock, so writes
+    /// and [`Index::sync`] always take the two in the same order.
+    writer: Mutex<WriterState>,
+}
+
+/// What the writer remembers between transactions.
+struct WriterState {
     /// When the last durable commit was made.
-    synced: Mutex<Instant>,
-    /// Committed ids of often repeated names; locked by the one writer.
-    hot: Mutex<HotNames>,
+    synced: Instant,
+    /// Committed ids of often repeated names.
+    hot: HotNames,
 }
 
 impl Index {
@@ -67,8 +74,10 @@ impl Index {
         txn.commit()?;
         Ok(Index {
             db,
-            synced: Mutex::new(Instant::now()),
-            hot: Mutex::new(HotNames::new()),
+            writer: Mutex::new(WriterState {
+                synced: Instant::now(),
+                hot: HotNames::new(),
+            }),
         })
     }
 
@@ -102,8 +111,8 @@ impl Index {
     }
 
     /// Index many blocks in height order as one write transaction, visible
-    /// when it returns and durable as [`Index::apply_block`]. One transaction instead of one per block matters
-    /// under load: redb copies every page a transaction modifies, and
+    /// when it returns and durable as [`Index::apply_block`]. One
+    /// transaction instead of one per block matters under load: redb copies every page a transaction modifies, and
     /// consecutive blocks modify the same tail pages of every table.
     /// Heights already applied are skipped; on error nothing is applied.
     pub fn apply_blocks<I, U>(&self, blocks: I) -> Result<(), IndexError>
@@ -111,16 +120,15 @@ impl Index {
         I: IntoIterator<Item = (u64, U)>,
         U: AsRef<[BlockUpdate]>,
     {
+        let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut txn = self.db.begin_write()?;
-        let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
-        let durable = synced.elapsed() >= SYNC_INTERVAL;
+        let durable = state.synced.elapsed() >= SYNC_INTERVAL;
         if !durable {
             txn.set_durability(redb::Durability::None)?;
         }
-        let mut hot = self.hot.lock().unwrap_or_else(|e| e.into_inner());
         let fresh_hot = {
             let mut done = txn.open_table(META)?.get(META_HEIGHT)?.map(|v| v.value());
-            let mut writer = BlockWriter::open(&txn, &hot)?;
+            let mut writer = BlockWriter::open(&txn, &state.hot)?;
             for (height, updates) in blocks {
                 if done.is_some_and(|done| height <= done) {
                     continue;
@@ -132,20 +140,20 @@ impl Index {
         };
         txn.commit()?;
         if durable {
-            *synced = Instant::now();
+            state.synced = Instant::now();
         }
-        if hot.len() + fresh_hot.len() > HOT_NAMES_MAX {
-            hot.clear();
+        if state.hot.len() + fresh_hot.len() > HOT_NAMES_MAX {
+            state.hot.clear();
         }
-        hot.extend(fresh_hot);
+        state.hot.extend(fresh_hot);
         Ok(())
     }
 
     /// Make everything applied so far durable (an empty durable commit).
     pub fn sync(&self) -> Result<(), IndexError> {
-        let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         self.db.begin_write()?.commit()?;
-        *synced = Instant::now();
+        state.synced = Instant::now();
         Ok(())
     }
 

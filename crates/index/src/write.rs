@@ -19,7 +19,7 @@ type SeqIndex<'t> = Table<'t, (u64, u64), ()>;
 /// instead of the `strings` B-tree took a tenth of the indexer's time.
 pub(crate) type HotNames = HashMap<String, u64>;
 /// Past this many hot names the map starts over (a chain with unbounded
-/// distinct locations or transformation ids must not grow it forever).
+/// distinct locations must not grow it forever).
 pub(crate) const HOT_NAMES_MAX: usize = 65_536;
 
 /// The tables a block touches, opened once per block, and the counters
@@ -53,7 +53,7 @@ pub(crate) struct BlockWriter<'t> {
     hot: &'t HotNames,
     /// Hot names this transaction looked up or allocated: they join `hot`
     /// once it commits.
-    fresh_hot: Vec<(String, u64)>,
+    fresh_hot: HotNames,
 }
 
 impl<'t> BlockWriter<'t> {
@@ -90,7 +90,7 @@ impl<'t> BlockWriter<'t> {
             next_string,
             next_recall,
             hot,
-            fresh_hot: Vec::new(),
+            fresh_hot: HotNames::new(),
         })
     }
 
@@ -116,7 +116,7 @@ impl<'t> BlockWriter<'t> {
     /// Writes what the applied blocks left in memory: the last packed
     /// values and the counters. Call once, after the last block; returns
     /// the hot names to remember once the transaction commits.
-    pub(crate) fn finish(mut self) -> Result<Vec<(String, u64)>, IndexError> {
+    pub(crate) fn finish(mut self) -> Result<HotNames, IndexError> {
         self.records.flush(&mut self.events)?;
         self.jsons.flush(&mut self.event_json)?;
         self.meta.insert(META_NEXT_SEQ, self.next_seq)?;
@@ -127,14 +127,11 @@ impl<'t> BlockWriter<'t> {
 
     /// [`BlockWriter::intern`] for a name many events repeat.
     fn intern_hot(&mut self, s: &str) -> Result<u64, IndexError> {
-        if let Some(&id) = self.hot.get(s) {
+        if let Some(&id) = self.hot.get(s).or_else(|| self.fresh_hot.get(s)) {
             return Ok(id);
         }
-        if let Some((_, id)) = self.fresh_hot.iter().find(|(name, _)| name == s) {
-            return Ok(*id);
-        }
         let id = self.intern(s)?;
-        self.fresh_hot.push((s.to_owned(), id));
+        self.fresh_hot.insert(s.to_owned(), id);
         Ok(id)
     }
 
@@ -151,6 +148,7 @@ impl<'t> BlockWriter<'t> {
         Ok(id)
     }
 
+    /// [`BlockWriter::intern_hot`] of an optional vocabulary or location.
     fn intern_opt(&mut self, s: Option<&str>) -> Result<u64, IndexError> {
         s.map_or(Ok(0), |s| self.intern_hot(s))
     }
@@ -208,7 +206,11 @@ impl<'t> BlockWriter<'t> {
             read_point: self.intern_opt(e.read_point.as_deref())?,
             biz_location: self.intern_opt(e.biz_location.as_deref())?,
             organisation: self.intern_hot(&e.organisation)?,
-            transformation_id: self.intern_opt(e.transformation_id.as_deref())?,
+            // One transformation's id names only its few events: not hot.
+            transformation_id: match e.transformation_id.as_deref() {
+                Some(id) => self.intern(id)?,
+                None => 0,
+            },
             // Most events carry their hash id: recompute it instead of
             // storing 80 bytes.
             event_id: (e.event_id != hash_id_from_digest(&e.hash)).then(|| e.event_id.clone()),
