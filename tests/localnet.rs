@@ -14,7 +14,7 @@ use tracechain_types::{
 
 mod support;
 
-use support::{BIN, Network, exclusive, start_detached, stop_detached, wait_height};
+use support::{BIN, Network, bench_summary, exclusive, start_detached, stop_detached, wait_height};
 
 fn note(
     key: &PrivateKey,
@@ -228,14 +228,7 @@ async fn bench_catchup(network: &Network, follower: usize, reference: usize) -> 
     })
     .await
     .expect("bench catchup thread");
-    assert!(
-        output.status.success(),
-        "bench catchup failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
-    assert_eq!(summary["bench"], "catchup");
+    let summary = bench_summary(&output, "catchup");
     assert_eq!(summary["roots_identical"], true, "{summary}");
     summary
 }
@@ -362,13 +355,7 @@ fn bench_notes_smoke_run_loses_nothing() {
         .args(["--api", &network.apis.join(",")])
         .output()
         .expect("run bench");
-    assert!(
-        output.status.success(),
-        "bench failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
-    assert_eq!(summary["bench"], "notes");
+    let summary = bench_summary(&output, "notes");
     assert_eq!(summary["submitted"], 300);
     assert_eq!(summary["rejected"], 0, "{summary}");
     assert_eq!(summary["finalized"], summary["accepted"], "{summary}");

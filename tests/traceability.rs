@@ -12,7 +12,7 @@ use std::{
     process::Command,
     time::Duration,
 };
-use support::{BIN, Demo, exclusive, get, problem};
+use support::{BIN, Demo, bench_summary, exclusive, get, problem};
 use tracechain_client::Client;
 use tracechain_types::{PrivateKey, digest_from_hex};
 
@@ -710,13 +710,7 @@ fn check_capture_bench(demo: &Demo) {
         .arg(demo.dir.path())
         .output()
         .expect("run bench capture");
-    assert!(
-        output.status.success(),
-        "bench failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
-    assert_eq!(summary["bench"], "capture");
+    let summary = bench_summary(&output, "capture");
     assert_eq!(summary["submitted"], 40);
     assert_eq!(summary["rejected"], 0, "{summary}");
     assert_eq!(summary["lost"], 0, "{summary}");
@@ -733,14 +727,7 @@ fn run_queries_bench(demo: &Demo, ids: Option<&str>) -> Value {
         command.args(["--ids", ids, "--proof"]);
     }
     let output = command.output().expect("run bench queries");
-    assert!(
-        output.status.success(),
-        "bench queries failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
-    assert_eq!(summary["bench"], "queries");
-    summary
+    bench_summary(&output, "queries")
 }
 
 /// CI-sized runs of the query latency benchmark (never a timing threshold).

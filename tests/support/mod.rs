@@ -185,6 +185,20 @@ pub fn start_detached(dir: &Path, extra: &[&str]) -> std::process::Output {
         .expect("run tracechain localnet")
 }
 
+/// The one JSON summary line a `tracechain bench <bench>` run printed,
+/// failing the test if the run failed or printed another bench's summary.
+pub fn bench_summary(output: &std::process::Output, bench: &str) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "bench {bench} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert_eq!(summary["bench"], bench);
+    summary
+}
+
 /// `tracechain localnet --stop` for the network in `dir`.
 pub fn stop_detached(dir: &Path) -> std::io::Result<std::process::Output> {
     Command::new(BIN)
