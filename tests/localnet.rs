@@ -9,7 +9,7 @@ use std::{
 };
 use tracechain_client::ClientError;
 use tracechain_types::{
-    Payload, PrivateKey, UnsignedTransaction, hash, to_hex, transaction::MAX_TX_BYTES,
+    Payload, PrivateKey, Transaction, UnsignedTransaction, hash, to_hex, transaction::MAX_TX_BYTES,
 };
 
 mod support;
@@ -142,6 +142,54 @@ async fn check_rejections(network: &Network) {
         .wait_final(&next.id(), Duration::from_secs(30))
         .await
         .expect("final");
+    assert_eq!(status.status, "applied");
+    check_batch_rejections(network, &key, &applied).await;
+}
+
+/// A batch judges each transaction on its own; a batch whose framing is
+/// broken is refused whole.
+async fn check_batch_rejections(network: &Network, key: &PrivateKey, applied: &Transaction) {
+    let client = network.client(0);
+    let valid = note(key, "e2e", 2, b"batched");
+    let forged = note(key, "e2e", 3, b"forged in a batch")
+        .with_signature(note(key, "e2e", 3, b"x").signature().clone());
+    let answer = client
+        .submit_batch(&[valid.clone(), forged, applied.clone()])
+        .await
+        .expect("a well-formed batch is answered");
+    assert_eq!((answer.accepted, answer.rejected), (1, 2), "{answer:?}");
+    assert_eq!(
+        answer.results[0].id.as_deref(),
+        Some(to_hex(valid.id()).as_str())
+    );
+    let fields: Vec<_> = answer.results[1..]
+        .iter()
+        .map(|r| r.problem.as_ref().and_then(|p| p.field.clone()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            Some("transactions[1].signature".to_string()),
+            Some("transactions[2].nonce".to_string())
+        ]
+    );
+
+    let unsent = note(key, "e2e", 3, b"in a broken batch");
+    let mut body = tracechain_types::transaction::encode_batch([&unsent]);
+    body.extend_from_slice(&1_000u32.to_be_bytes());
+    body.extend_from_slice(b"short");
+    let p = problem(client.submit_batch_bytes(body).await.unwrap_err());
+    assert_eq!(
+        (p.status, p.field.as_deref()),
+        (400, Some("transactions[1]")),
+        "{p}"
+    );
+    let p = problem(client.transaction(&to_hex(unsent.id())).await.unwrap_err());
+    assert_eq!(p.status, 404, "a refused batch submits nothing");
+    let status = client
+        .wait_final(&valid.id(), Duration::from_secs(30))
+        .await
+        .expect("batched note final");
     assert_eq!(status.status, "applied");
 }
 

@@ -715,6 +715,26 @@ fn check_capture_bench(demo: &Demo) {
     assert_eq!(summary["rejected"], 0, "{summary}");
     assert_eq!(summary["lost"], 0, "{summary}");
     assert_eq!(summary["finalized"], 40, "{summary}");
+
+    // Closed loop, up to 10 separately signed captures per request.
+    let output = Command::new(BIN)
+        .args(["bench", "capture", "--signers", "4", "--closed-loop"])
+        .args(["--window", "40", "--batch", "10", "--duration", "2"])
+        .args(["--drain", "30", "--limits-sample", "0"])
+        .args(["--api", &demo.api])
+        .arg("--demo-dir")
+        .arg(demo.dir.path())
+        .output()
+        .expect("run bench capture --batch");
+    let summary = bench_summary(&output, "capture");
+    assert_eq!(summary["batch"], 10, "{summary}");
+    assert!(
+        summary["submitted"].as_u64().unwrap_or(0) >= 40,
+        "{summary}"
+    );
+    assert_eq!(summary["rejected"], 0, "{summary}");
+    assert_eq!(summary["lost"], 0, "{summary}");
+    assert_eq!(summary["finalized"], summary["submitted"], "{summary}");
 }
 
 /// Runs `tracechain bench queries` with tiny numbers and returns its summary.

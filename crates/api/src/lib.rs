@@ -5,6 +5,7 @@
 //! `/v1/openapi.json` (source: `crates/api/openapi.json`).
 
 pub mod auth;
+mod batch;
 mod documents;
 mod domain;
 mod pages;
@@ -74,6 +75,10 @@ pub fn router<E: StorageContext + rand_core::CryptoRng>(state: ApiState<E>) -> R
         .route(
             "/v1/transactions",
             axum::routing::post(routes::submit_transaction::<E>),
+        )
+        .route(
+            "/v1/transactions/batch",
+            axum::routing::post(batch::submit_batch::<E>),
         )
         .route("/v1/transactions/{id}", get(routes::transaction::<E>))
         .route("/v1/capture", axum::routing::post(domain::capture::<E>))

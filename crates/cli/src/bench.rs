@@ -99,6 +99,11 @@ pub struct LoadArgs {
     /// (0 skips the measurement).
     #[arg(long, default_value_t = 20_000)]
     limits_sample: usize,
+    /// Transactions per HTTP request: 1 sends each on its own (captures
+    /// to `/v1/capture`), more sends up to that many ready at once,
+    /// each still separately signed, to `/v1/transactions/batch`.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
@@ -362,6 +367,8 @@ struct Summary {
     signers: usize,
     /// `open` (paced at `target_rate`) or `closed` (paced by finality).
     mode: &'static str,
+    /// Most transactions per HTTP request (`--batch`).
+    batch: usize,
     target_rate: u64,
     duration_s: f64,
     submitted: u64,
@@ -453,6 +460,7 @@ async fn drive(
         nodes: load.api.len(),
         signers: load.signers,
         mode: if load.closed_loop { "closed" } else { "open" },
+        batch: load.batch.max(1),
         target_rate: if load.closed_loop { 0 } else { load.rate },
         duration_s: window,
         submitted: tracker.submitted.load(Ordering::Relaxed),
@@ -468,7 +476,8 @@ async fn drive(
     })
 }
 
-/// Issues transaction i at time i / rate, round-robin over signers and nodes.
+/// Issues transaction i at time i / rate (or as the window frees up),
+/// round-robin over signers and nodes, up to `--batch` per request.
 async fn submit_open_loop(
     load: &LoadArgs,
     clients: &[Client],
@@ -485,54 +494,129 @@ async fn submit_open_loop(
     let start = Instant::now();
     let deadline = ::tokio::time::Instant::from_std(start + Duration::from_secs(load.duration));
     let mut nonces = vec![0u64; keys.len()];
-    for i in 0..total {
-        if let Some(window) = &tracker.window {
-            match ::tokio::time::timeout_at(deadline, window.acquire()).await {
-                Ok(Ok(permit)) => permit.forget(),
-                _ => break,
-            }
-        } else {
-            let due = start + Duration::from_nanos(i * 1_000_000_000 / load.rate);
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                ::tokio::time::sleep(wait).await;
-            }
+    let mut next = 0u64;
+    while next < total {
+        let count = match &tracker.window {
+            Some(window) => window_batch(window, deadline, load.batch).await,
+            None => due_batch(load, start, next, total).await,
+        };
+        if count == 0 {
+            break;
         }
-        let signer = (i as usize) % keys.len();
-        let nonce = nonces[signer];
-        nonces[signer] += 1;
+        let mut members = Vec::with_capacity(count as usize);
+        for i in next..next + count {
+            let signer = (i as usize) % keys.len();
+            members.push((i, signer, nonces[signer]));
+            nonces[signer] += 1;
+        }
         let Ok(permit) = semaphore.clone().acquire_owned().await else {
             return;
         };
-        let client = clients[(i as usize) % clients.len()].clone();
+        let client = clients[(next as usize) % clients.len()].clone();
+        next += count;
         let (keys, tracker, make) = (keys.clone(), tracker.clone(), make.clone());
         ::tokio::spawn(async move {
-            let tx = make(i, &keys[signer], nonce);
-            tracker.submitted.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut in_flight) = tracker.in_flight.lock() {
-                in_flight.insert(tx.id(), Instant::now());
-            }
-            let submitted = if matches!(tx.payload(), Payload::Capture { .. }) {
-                client.submit_capture(&tx).await.map(|_| tx.id())
-            } else {
-                client.submit(&tx).await
-            };
-            match submitted {
-                Ok(_) => {
-                    tracker.accepted.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(err) => {
-                    if let Ok(mut in_flight) = tracker.in_flight.lock() {
-                        in_flight.remove(&tx.id());
-                    }
-                    record_error(&tracker, err);
-                    tracker.landed();
-                }
-            }
+            let txs: Vec<Transaction> = members
+                .into_iter()
+                .map(|(i, signer, nonce)| make(i, &keys[signer], nonce))
+                .collect();
+            submit_request(&client, txs, &tracker).await;
             drop(permit);
         });
     }
     // Wait for the last submissions to be answered.
     let _ = semaphore.acquire_many(load.concurrency as u32).await;
+}
+
+/// Closed loop: waits for one free slot of the window, then takes the
+/// others already free, up to `batch`. 0 once `deadline` passes.
+async fn window_batch(
+    window: &::tokio::sync::Semaphore,
+    deadline: ::tokio::time::Instant,
+    batch: usize,
+) -> u64 {
+    match ::tokio::time::timeout_at(deadline, window.acquire()).await {
+        Ok(Ok(permit)) => permit.forget(),
+        _ => return 0,
+    }
+    let mut count = 1;
+    while count < batch.max(1) {
+        match window.try_acquire() {
+            Ok(permit) => permit.forget(),
+            Err(_) => break,
+        }
+        count += 1;
+    }
+    count as u64
+}
+
+/// Open loop: waits until transaction `next` is due, then takes the ones
+/// also due by now, up to `--batch`.
+async fn due_batch(load: &LoadArgs, start: Instant, next: u64, total: u64) -> u64 {
+    let due = |i: u64| start + Duration::from_nanos(i * 1_000_000_000 / load.rate.max(1));
+    if let Some(wait) = due(next).checked_duration_since(Instant::now()) {
+        ::tokio::time::sleep(wait).await;
+    }
+    let now = Instant::now();
+    let mut count = 1;
+    while count < load.batch.max(1) as u64 && next + count < total && due(next + count) <= now {
+        count += 1;
+    }
+    count
+}
+
+/// Sends `txs` (one request) and accounts for each.
+async fn submit_request(client: &Client, txs: Vec<Transaction>, tracker: &Tracker) {
+    tracker
+        .submitted
+        .fetch_add(txs.len() as u64, Ordering::Relaxed);
+    if let Ok(mut in_flight) = tracker.in_flight.lock() {
+        let now = Instant::now();
+        for tx in &txs {
+            in_flight.insert(tx.id(), now);
+        }
+    }
+    let outcomes: Vec<Result<(), ClientError>> = match txs.as_slice() {
+        [tx] if matches!(tx.payload(), Payload::Capture { .. }) => {
+            vec![client.submit_capture(tx).await.map(drop)]
+        }
+        [tx] => vec![client.submit(tx).await.map(drop)],
+        _ => match client.submit_batch(&txs).await {
+            Ok(answer) => answer
+                .results
+                .into_iter()
+                .map(|item| {
+                    item.problem
+                        .map_or(Ok(()), |p| Err(ClientError::Problem(p)))
+                })
+                .collect(),
+            Err(err) => {
+                let detail = err.to_string();
+                txs.iter()
+                    .map(|_| {
+                        Err(ClientError::Unexpected {
+                            url: "batch".into(),
+                            detail: detail.clone(),
+                        })
+                    })
+                    .collect()
+            }
+        },
+    };
+    for (tx, outcome) in txs.iter().zip(outcomes) {
+        match outcome {
+            Ok(()) => {
+                tracker.accepted.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(err) => {
+                if let Ok(mut in_flight) = tracker.in_flight.lock() {
+                    in_flight.remove(&tx.id());
+                }
+                record_error(tracker, err);
+                tracker.landed();
+            }
+        }
+    }
 }
 
 fn record_error(tracker: &Tracker, err: ClientError) {

@@ -33,6 +33,26 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// The answer to a batch submission.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BatchAnswer {
+    pub accepted: usize,
+    pub rejected: usize,
+    /// One per submitted transaction, in order.
+    pub results: Vec<BatchItem>,
+}
+
+/// What became of one transaction of a batch.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BatchItem {
+    /// Present when accepted.
+    pub id: Option<String>,
+    /// `pending` or `rejected`.
+    pub status: String,
+    /// Why it was rejected.
+    pub problem: Option<Problem>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("cannot reach {url}: {source}")]
@@ -195,6 +215,39 @@ impl Client {
             url,
             detail: format!("id '{}' is not hex", accepted.id),
         })
+    }
+
+    /// Submits many signed transactions in one request
+    /// (`/v1/transactions/batch`); each is accepted or rejected on its own.
+    pub async fn submit_batch(&self, txs: &[Transaction]) -> Result<BatchAnswer, ClientError> {
+        let answer = self
+            .submit_batch_bytes(tracechain_types::transaction::encode_batch(txs))
+            .await?;
+        if answer.results.len() != txs.len() {
+            return Err(ClientError::Unexpected {
+                url: format!("{}/v1/transactions/batch", self.base),
+                detail: format!(
+                    "{} results for {} transactions",
+                    answer.results.len(),
+                    txs.len()
+                ),
+            });
+        }
+        Ok(answer)
+    }
+
+    /// Posts a raw batch body (tests use this to send malformed batches).
+    pub async fn submit_batch_bytes(&self, body: Vec<u8>) -> Result<BatchAnswer, ClientError> {
+        let url = format!("{}/v1/transactions/batch", self.base);
+        let response = self
+            .http
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+            .map_err(ClientError::http(&url))?;
+        decode(url, response).await
     }
 
     /// Builds and signs a transaction from `key` for this node's chain,

@@ -6,14 +6,29 @@
 //! verifies it as one batch (several times cheaper per signature). Under
 //! light load a round holds one transaction, so nothing waits for a
 //! window to fill.
+//!
+//! Under steady load a round that starts the moment its first request
+//! lands holds one or two: at 6,000 submissions a second one arrives
+//! every 0.17 ms, while one verification takes ~0.03 ms. Such a round
+//! costs nearly a single verification per signature (the profile of a
+//! loaded validator showed 35 µs per signature against 8 µs in large
+//! batches). So when requests keep coming (the next one arrived within
+//! [`GATHER`] of the last round), a round collects for up to [`GATHER`]
+//! before verifying.
 
-use commonware_runtime::Spawner;
-use futures::channel::oneshot;
+use commonware_runtime::{Clock, Spawner};
+use futures::{FutureExt, channel::oneshot, pin_mut, select};
+use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tracechain_types::{Transaction, transaction::verify_batch};
 
 /// Most signatures verified in one round.
 const MAX_ROUND: usize = 1024;
+
+/// How long a round under load collects requests: short against the
+/// submission-to-finality latency (blocks are ≥ 50 ms apart), long enough
+/// for tens of requests at a few thousand a second.
+const GATHER: Duration = Duration::from_millis(5);
 
 type Request = (Transaction, oneshot::Sender<(Transaction, bool)>);
 
@@ -25,7 +40,7 @@ pub struct SignatureBatcher {
 
 impl SignatureBatcher {
     /// Starts the verifying task.
-    pub fn start<E: Spawner + rand_core::CryptoRng>(context: E) -> Self {
+    pub fn start<E: Spawner + Clock + rand_core::CryptoRng>(context: E) -> Self {
         let (queue, requests) = mpsc::unbounded_channel();
         context.spawn(move |context| verify_rounds(context, requests));
         Self { queue }
@@ -40,19 +55,48 @@ impl SignatureBatcher {
     }
 }
 
-async fn verify_rounds<E: rand_core::CryptoRng>(
-    mut rng: E,
+async fn verify_rounds<E: Clock + rand_core::CryptoRng>(
+    mut context: E,
     mut requests: mpsc::UnboundedReceiver<Request>,
 ) {
     let mut round = Vec::with_capacity(MAX_ROUND);
+    let mut last_round_end: Option<SystemTime> = None;
     while requests.recv_many(&mut round, MAX_ROUND).await > 0 {
+        let arrived = context.current();
+        let busy = last_round_end
+            .and_then(|end| arrived.duration_since(end).ok())
+            .is_some_and(|idle| idle < GATHER);
+        if busy {
+            gather(&context, &mut requests, &mut round, arrived + GATHER).await;
+        }
         let txs: Vec<&Transaction> = round.iter().map(|(tx, _)| tx).collect();
         // Randomness from the runtime: the batch's coefficients must be
         // unpredictable to whoever sent the transactions.
-        let invalid = verify_batch(&txs, &mut rng);
+        let invalid = verify_batch(&txs, &mut context);
         for (index, (tx, reply)) in round.drain(..).enumerate() {
             // A requester that gave up does not need the answer.
             let _ = reply.send((tx, !invalid.contains(&index)));
+        }
+        last_round_end = Some(context.current());
+    }
+}
+
+/// Adds requests to `round` until it is full or `deadline` passes.
+async fn gather(
+    context: &impl Clock,
+    requests: &mut mpsc::UnboundedReceiver<Request>,
+    round: &mut Vec<Request>,
+    deadline: SystemTime,
+) {
+    let timeout = context.sleep_until(deadline).fuse();
+    pin_mut!(timeout);
+    while round.len() < MAX_ROUND {
+        let room = MAX_ROUND - round.len();
+        let more = requests.recv_many(round, room).fuse();
+        pin_mut!(more);
+        select! {
+            received = more => if received == 0 { return },
+            () = timeout => return,
         }
     }
 }

@@ -51,7 +51,10 @@ pub fn digest_from_hex(text: &str) -> Option<Digest> {
 
 /// Parses an ed25519 public key from hex.
 pub fn public_key_from_hex(text: &str) -> Option<PublicKey> {
-    use commonware_codec::DecodeExt;
     let raw = hex::decode(text.strip_prefix("0x").unwrap_or(text)).ok()?;
-    PublicKey::decode(raw).ok()
+    if raw.len() != <PublicKey as commonware_codec::FixedSize>::SIZE {
+        return None;
+    }
+    // Signed captures name their signer in a header: one per request.
+    key_cache::read_public_key(&mut commonware_codec::Copying(raw.as_slice())).ok()
 }

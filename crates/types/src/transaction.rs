@@ -576,6 +576,18 @@ impl Read for Transaction {
     }
 }
 
+/// The body of `POST /v1/transactions/batch` as octet-stream: each
+/// transaction's canonical bytes after their length as a big-endian u32.
+pub fn encode_batch<'a>(txs: impl IntoIterator<Item = &'a Transaction>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for tx in txs {
+        let bytes = tx.encode();
+        body.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        body.extend_from_slice(&bytes);
+    }
+    body
+}
+
 /// Verifies many transaction signatures at once (ed25519 batch verification).
 ///
 /// Returns the indices of transactions whose signature is invalid; empty when
