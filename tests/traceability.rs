@@ -690,43 +690,43 @@ fn check_cli_capture(demo: &Demo) {
     assert!(String::from_utf8_lossy(&human.stderr).contains("duplicate_event"));
 }
 
-/// A CI-sized run of the capture benchmark (never a timing threshold).
-fn check_capture_bench(demo: &Demo) {
+/// Runs `tracechain bench capture` on the demo with `args` and returns
+/// its summary.
+fn run_capture_bench(demo: &Demo, args: &[&str]) -> Value {
     let output = Command::new(BIN)
-        .args([
-            "bench",
-            "capture",
-            "--signers",
-            "4",
-            "--rate",
-            "20",
-            "--duration",
-            "2",
-            "--drain",
-            "30",
-        ])
+        .args(["bench", "capture", "--signers", "4", "--drain", "30"])
+        .args(args)
         .args(["--api", &demo.api])
         .arg("--demo-dir")
         .arg(demo.dir.path())
         .output()
         .expect("run bench capture");
-    let summary = bench_summary(&output, "capture");
+    bench_summary(&output, "capture")
+}
+
+/// A CI-sized run of the capture benchmark (never a timing threshold).
+fn check_capture_bench(demo: &Demo) {
+    let summary = run_capture_bench(demo, &["--rate", "20", "--duration", "2"]);
     assert_eq!(summary["submitted"], 40);
     assert_eq!(summary["rejected"], 0, "{summary}");
     assert_eq!(summary["lost"], 0, "{summary}");
     assert_eq!(summary["finalized"], 40, "{summary}");
 
     // Closed loop, up to 10 separately signed captures per request.
-    let output = Command::new(BIN)
-        .args(["bench", "capture", "--signers", "4", "--closed-loop"])
-        .args(["--window", "40", "--batch", "10", "--duration", "2"])
-        .args(["--drain", "30", "--limits-sample", "0"])
-        .args(["--api", &demo.api])
-        .arg("--demo-dir")
-        .arg(demo.dir.path())
-        .output()
-        .expect("run bench capture --batch");
-    let summary = bench_summary(&output, "capture");
+    let summary = run_capture_bench(
+        demo,
+        &[
+            "--closed-loop",
+            "--window",
+            "40",
+            "--batch",
+            "10",
+            "--duration",
+            "2",
+            "--limits-sample",
+            "0",
+        ],
+    );
     assert_eq!(summary["batch"], 10, "{summary}");
     assert!(
         summary["submitted"].as_u64().unwrap_or(0) >= 40,

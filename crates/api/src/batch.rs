@@ -7,13 +7,11 @@
 //! rejected exactly as if it had been sent alone (docs/adr/0013): a batch
 //! whose framing is broken is refused whole and submits nothing.
 
-use crate::{ApiState, Problem, routes::submit_problem};
-use axum::{
-    Json,
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, header},
+use crate::{
+    ApiState, Problem,
+    routes::{is_json, submit_problem, undecodable},
 };
+use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
 use serde::{Deserialize, Serialize};
 use tracechain_state::store::StorageContext;
 use tracechain_types::{Transaction, to_hex, transaction::MAX_TX_BYTES};
@@ -89,13 +87,6 @@ pub async fn submit_batch<E: StorageContext + rand_core::CryptoRng>(
         rejected: results.len() - accepted,
         results,
     }))
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 /// Points a transaction's problem at its place in the batch.
@@ -193,14 +184,8 @@ fn decode_all(frames: &[Vec<u8>]) -> Result<Vec<Transaction>> {
         .iter()
         .enumerate()
         .map(|(index, frame)| {
-            Transaction::decode_untrusted(frame).map_err(|err| {
-                Problem::bad_request(
-                    "malformed-transaction",
-                    "Malformed transaction",
-                    format!("the transaction bytes do not decode: {err}"),
-                )
-                .at(&format!("transactions[{index}]"))
-            })
+            Transaction::decode_untrusted(frame)
+                .map_err(|err| undecodable(err).at(&format!("transactions[{index}]")))
         })
         .collect()
 }
@@ -208,15 +193,7 @@ fn decode_all(frames: &[Vec<u8>]) -> Result<Vec<Transaction>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn encode_frames<'a>(frames: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
-        let mut body = Vec::new();
-        for frame in frames {
-            body.extend_from_slice(&(frame.len() as u32).to_be_bytes());
-            body.extend_from_slice(frame);
-        }
-        body
-    }
+    use tracechain_types::transaction::frame_batch as encode_frames;
 
     #[test]
     fn frames_roundtrip() {

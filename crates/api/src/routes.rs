@@ -108,14 +108,8 @@ pub async fn submit_transaction<E: StorageContext + rand_core::CryptoRng>(
         )
         .at("transaction"));
     }
-    let tx = Transaction::decode_untrusted(&bytes).map_err(|err| {
-        Problem::bad_request(
-            "malformed-transaction",
-            "Malformed transaction",
-            format!("the transaction bytes do not decode: {err}"),
-        )
-        .at("transaction")
-    })?;
+    let tx =
+        Transaction::decode_untrusted(&bytes).map_err(|err| undecodable(err).at("transaction"))?;
     let id = api.node.submit(tx).await.map_err(submit_problem)?;
     Ok((
         StatusCode::ACCEPTED,
@@ -124,12 +118,25 @@ pub async fn submit_transaction<E: StorageContext + rand_core::CryptoRng>(
         .into_response())
 }
 
-fn transaction_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>> {
-    let is_json = headers
+/// Bytes that do not decode as a transaction (the caller says where).
+pub(crate) fn undecodable(err: impl std::fmt::Display) -> Problem {
+    Problem::bad_request(
+        "malformed-transaction",
+        "Malformed transaction",
+        format!("the transaction bytes do not decode: {err}"),
+    )
+}
+
+/// Whether the request body is JSON (else the canonical bytes).
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+fn transaction_bytes(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>> {
+    if !is_json(headers) {
         return Ok(body.to_vec());
     }
     let parsed: SubmitJson = serde_json::from_slice(body).map_err(|err| {

@@ -197,20 +197,11 @@ impl Client {
 
     /// Submits raw bytes (tests use this to send malformed transactions).
     pub async fn submit_bytes(&self, bytes: Vec<u8>) -> Result<Digest, ClientError> {
-        let url = format!("{}/v1/transactions", self.base);
-        let response = self
-            .http
-            .post(&url)
-            .header("content-type", "application/octet-stream")
-            .body(bytes)
-            .send()
-            .await
-            .map_err(ClientError::http(&url))?;
         #[derive(Deserialize)]
         struct Accepted {
             id: String,
         }
-        let accepted: Accepted = decode(url.clone(), response).await?;
+        let (url, accepted): (_, Accepted) = self.post_octets("/v1/transactions", bytes).await?;
         digest_from_hex(&accepted.id).ok_or(ClientError::Unexpected {
             url,
             detail: format!("id '{}' is not hex", accepted.id),
@@ -238,7 +229,18 @@ impl Client {
 
     /// Posts a raw batch body (tests use this to send malformed batches).
     pub async fn submit_batch_bytes(&self, body: Vec<u8>) -> Result<BatchAnswer, ClientError> {
-        let url = format!("{}/v1/transactions/batch", self.base);
+        let (_, answer) = self.post_octets("/v1/transactions/batch", body).await?;
+        Ok(answer)
+    }
+
+    /// POSTs `body` as octet-stream to `path`; returns the URL and the
+    /// decoded JSON answer.
+    async fn post_octets<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(String, T), ClientError> {
+        let url = format!("{}{path}", self.base);
         let response = self
             .http
             .post(&url)
@@ -247,7 +249,8 @@ impl Client {
             .send()
             .await
             .map_err(ClientError::http(&url))?;
-        decode(url, response).await
+        let answer = decode(url.clone(), response).await?;
+        Ok((url, answer))
     }
 
     /// Builds and signs a transaction from `key` for this node's chain,

@@ -579,11 +579,17 @@ impl Read for Transaction {
 /// The body of `POST /v1/transactions/batch` as octet-stream: each
 /// transaction's canonical bytes after their length as a big-endian u32.
 pub fn encode_batch<'a>(txs: impl IntoIterator<Item = &'a Transaction>) -> Vec<u8> {
+    let encoded: Vec<_> = txs.into_iter().map(|tx| tx.encode()).collect();
+    frame_batch(encoded.iter().map(|bytes| bytes.as_ref()))
+}
+
+/// [`encode_batch`]'s framing of arbitrary byte strings (tests frame
+/// bytes that are not transactions with it).
+pub fn frame_batch<'a>(frames: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut body = Vec::new();
-    for tx in txs {
-        let bytes = tx.encode();
-        body.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-        body.extend_from_slice(&bytes);
+    for frame in frames {
+        body.extend_from_slice(&(frame.len() as u32).to_be_bytes());
+        body.extend_from_slice(frame);
     }
     body
 }
