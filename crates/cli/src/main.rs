@@ -15,6 +15,7 @@ mod localnet;
 mod logging;
 mod parcel_cmd;
 mod run_node;
+mod storage_format;
 mod submit;
 mod verify_proof;
 

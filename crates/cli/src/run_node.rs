@@ -11,6 +11,29 @@ use tracechain_node::{ChainSpec, EngineConfig, NodeHandle, documents::Documents,
 use tracechain_types::to_hex;
 use tracing::info;
 
+/// The chain storage's partition names start with this.
+const PARTITION_PREFIX: &str = "tracechain";
+
+/// Opens the query index; one written by a version with another layout is
+/// deleted and rebuilt from the chain (it is derived data; the indexer
+/// re-applies every finalized block).
+fn open_index(path: &Path) -> Result<Index> {
+    match Index::open(path) {
+        Err(tracechain_index::IndexError::SchemaMismatch { found, expected }) => {
+            tracing::warn!(
+                found,
+                expected,
+                path = %path.display(),
+                "the query index has an older layout: rebuilding it from the chain"
+            );
+            std::fs::remove_file(path)
+                .with_context(|| format!("removing {}", path.display()))?;
+            Ok(Index::open(path)?)
+        }
+        other => Ok(other?),
+    }
+}
+
 /// Runs the node in `home` until the process is stopped.
 pub fn run(home_dir: &Path) -> Result<()> {
     let home = Home::load(home_dir)?;
@@ -30,6 +53,7 @@ pub fn run(home_dir: &Path) -> Result<()> {
     let data_dir = home.data_dir();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
+    crate::storage_format::check_or_mark(&data_dir, PARTITION_PREFIX)?;
     // The API listener is bound before anything starts so a port clash is
     // reported at once, not after the node joined consensus.
     let api_listener = bind_api(home.config.api_listen)
@@ -50,7 +74,7 @@ pub fn run(home_dir: &Path) -> Result<()> {
             &home.genesis,
             home.config.p2p_listen,
         );
-        let mut engine_config = EngineConfig::new("tracechain");
+        let mut engine_config = EngineConfig::new(PARTITION_PREFIX);
         // 4 KiB pages; smaller saves memory and costs catch-up speed (BENCHMARKS.md).
         engine_config.cache_pages = home.config.storage_cache_mib.unwrap_or(256) * 256;
         if let Some(ms) = home.config.min_block_interval_ms {
@@ -70,10 +94,10 @@ pub fn run(home_dir: &Path) -> Result<()> {
         let index = if home.config.query_index == Some(false) {
             None
         } else {
-            match Index::open(data_dir.join("index.redb")) {
+            match open_index(&data_dir.join("index.redb")) {
                 Ok(index) => Some(Arc::new(index)),
                 Err(err) => {
-                    tracing::error!(%err, "cannot open the query index");
+                    tracing::error!(err = format!("{err:#}"), "cannot open the query index");
                     return;
                 }
             }

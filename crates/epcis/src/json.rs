@@ -158,6 +158,8 @@ pub fn parse(input: &str) -> Result<JsonValue, JsonSyntaxError> {
         src: input,
         pos: 0,
         path: Vec::new(),
+        members: Vec::new(),
+        items: Vec::new(),
     };
     p.skip_ws();
     let v = p.value(0)?;
@@ -178,6 +180,11 @@ struct Parser<'a> {
     src: &'a str,
     pos: usize,
     path: Vec<Seg>,
+    /// Members and items of the objects and arrays being parsed, on one
+    /// stack each: a finished container takes its own off the top in one
+    /// exactly sized allocation instead of growing a vector per container.
+    members: Vec<(String, JsonValue)>,
+    items: Vec<JsonValue>,
 }
 
 impl Parser<'_> {
@@ -236,12 +243,12 @@ impl Parser<'_> {
         }
         let start = self.pos;
         self.pos += 1; // '{'
-        let mut members: Vec<(String, JsonValue)> = Vec::new();
+        let mark = self.members.len();
         self.skip_ws();
         if self.bytes.get(self.pos) == Some(&b'}') {
             self.pos += 1;
             return Ok(JsonValue::Object(JsonObject {
-                members,
+                members: Vec::new(),
                 span: start..self.pos,
             }));
         }
@@ -251,7 +258,7 @@ impl Parser<'_> {
                 return Err(self.err("expected a string key"));
             }
             let key = self.string()?;
-            if members.iter().any(|(k, _)| *k == key) {
+            if self.members[mark..].iter().any(|(k, _)| *k == key) {
                 self.path.push(Seg::Key(key));
                 return Err(self.err("duplicate key"));
             }
@@ -266,14 +273,14 @@ impl Parser<'_> {
             let Some(Seg::Key(key)) = self.path.pop() else {
                 unreachable!("path stack is balanced")
             };
-            members.push((key, v));
+            self.members.push((key, v));
             self.skip_ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
                     return Ok(JsonValue::Object(JsonObject {
-                        members,
+                        members: self.members.drain(mark..).collect(),
                         span: start..self.pos,
                     }));
                 }
@@ -287,24 +294,24 @@ impl Parser<'_> {
             return Err(self.err(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
         self.pos += 1; // '['
-        let mut items = Vec::new();
+        let mark = self.items.len();
         self.skip_ws();
         if self.bytes.get(self.pos) == Some(&b']') {
             self.pos += 1;
-            return Ok(JsonValue::Array(items));
+            return Ok(JsonValue::Array(Vec::new()));
         }
         loop {
             self.skip_ws();
-            self.path.push(Seg::Index(items.len()));
+            self.path.push(Seg::Index(self.items.len() - mark));
             let v = self.value(depth)?;
             self.path.pop();
-            items.push(v);
+            self.items.push(v);
             self.skip_ws();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(JsonValue::Array(items));
+                    return Ok(JsonValue::Array(self.items.drain(mark..).collect()));
                 }
                 _ => return Err(self.err("expected ',' or ']' in an array")),
             }

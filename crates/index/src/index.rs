@@ -559,6 +559,41 @@ mod tests {
     }
 
     #[test]
+    fn full_event_json_pages_are_stored_compressed() {
+        let mut t = TestIndex::new();
+        let mut raw = 0;
+        let mut expected = Vec::new();
+        for block in 0..20u64 {
+            let mut updates = Vec::new();
+            for i in 0..25 {
+                let n = block * 25 + i + 1;
+                let mut e = observe(n, n as i64, &["urn:t:a"]);
+                e.json = format!(
+                    r#"{{"type":"ObjectEvent","eventTime":"2026-11-21T10:00:{:02}Z","epcList":["urn:epc:id:sgtin:4023456.000022.{n}"],"action":"ADD","bizStep":"commissioning"}}"#,
+                    n % 60
+                )
+                .into_bytes();
+                raw += e.json.len();
+                expected.push(e.clone());
+                updates.push(BlockUpdate::Event(e));
+            }
+            t.block(updates);
+        }
+        let txn = t.index.db.begin_read().expect("read");
+        let table = txn.open_table(EVENT_JSON).expect("table");
+        let stored: usize = table
+            .iter()
+            .expect("iter")
+            .map(|entry| entry.expect("entry").1.value().len())
+            .sum();
+        assert!(stored * 3 < raw, "{stored} bytes stored for {raw} raw");
+        for e in &expected {
+            let got = t.index.event(&e.hash).expect("read").expect("present");
+            assert_eq!(got.event.json, e.json);
+        }
+    }
+
+    #[test]
     fn a_file_of_another_schema_is_refused() {
         let t = TestIndex::new();
         let path = t.dir.path().join("old.redb");

@@ -11,7 +11,8 @@ use redb::TableDefinition;
 use crate::codec::POSTING_LEN;
 
 /// Bump when the layout changes: an old file must be deleted and rebuilt.
-pub(crate) const SCHEMA_VERSION: u64 = 1;
+/// 2: event pages carry a kind byte; full event-JSON pages are compressed.
+pub(crate) const SCHEMA_VERSION: u64 = 2;
 
 /// `schema_version`, `indexed_height`, and the id counters.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");

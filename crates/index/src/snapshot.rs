@@ -31,6 +31,8 @@ pub(crate) struct Snapshot {
     txn: ReadTransaction,
     /// Interned strings already read in this view.
     names: RefCell<HashMap<u64, Rc<str>>>,
+    /// The event-JSON page read last, decompressed.
+    json_page: pages::PageCache,
 }
 
 impl Snapshot {
@@ -53,6 +55,7 @@ impl Snapshot {
             recalls: txn.open_table(RECALLS)?,
             txn,
             names: RefCell::new(HashMap::new()),
+            json_page: pages::PageCache::default(),
         })
     }
 
@@ -127,7 +130,9 @@ impl Snapshot {
         seq: u64,
         r: EventRecord,
     ) -> Result<StoredEvent, IndexError> {
-        let json = pages::read(&self.event_json, seq)?
+        let json = self
+            .json_page
+            .read(&self.event_json, seq)?
             .ok_or_else(|| corrupt(format!("event {seq} JSON missing")))?;
         let declared_in_error = if r.in_error {
             self.errors.get(&r.hash)?.map(|v| *v.value())

@@ -85,7 +85,7 @@ impl<'t> BlockWriter<'t> {
             recalls: txn.open_table(RECALLS)?,
             meta,
             records: Appender::new(),
-            jsons: Appender::new(),
+            jsons: Appender::compressing(),
             next_seq,
             next_string,
             next_recall,
