@@ -224,8 +224,8 @@ pub async fn capture_status<E: StorageContext + rand_core::CryptoRng>(
                 job["errors"] = json!([{"code": code, "reason": reason}]);
             }
         }
-        if let Some(block) = api.node.block(receipt.height).await {
-            job["finishedAt"] = json!(block.header.timestamp_ms);
+        if let Some(header) = api.node.header_at(receipt.height).await {
+            job["finishedAt"] = json!(header.timestamp_ms);
         }
     }
     Ok(Json(job))

@@ -678,8 +678,8 @@ async fn find_hash<E: StorageContext + rand_core::CryptoRng>(
     }
     let tip = height(api).await;
     for height in (tip.saturating_sub(DIGEST_SEARCH_BLOCKS)..=tip).rev() {
-        if let Some(block) = api.node.block(height).await
-            && block.header.digest() == digest
+        if let Some(header) = api.node.header_at(height).await
+            && header.digest() == digest
         {
             return Ok(Some(format!("/explorer/blocks/{height}")));
         }

@@ -15,7 +15,7 @@ use commonware_consensus::{simplex::types::Finalization, types::Height};
 use std::sync::Arc;
 use tracechain_executor::{AdmissionError, check_admission};
 use tracechain_state::{records, store::StorageContext};
-use tracechain_types::{Block, Digest, Payload, PublicKey, Receipt, Transaction};
+use tracechain_types::{Block, Digest, Header, Payload, PublicKey, Receipt, Transaction};
 
 /// A finality certificate over a block digest.
 pub type FinalityCertificate =
@@ -60,6 +60,7 @@ pub struct Inner<E: StorageContext + rand_core::CryptoRng> {
     marshal: Marshal,
     reader: StateReader<E>,
     index: Option<Arc<tracechain_index::Index>>,
+    headers: crate::headers::HeaderCache,
 }
 
 impl<E: StorageContext + rand_core::CryptoRng> Clone for NodeHandle<E> {
@@ -97,6 +98,7 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
             marshal: started.marshal.clone(),
             reader: StateReader::new(databases),
             index,
+            headers: Default::default(),
         }))
     }
 
@@ -200,7 +202,18 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
     /// A finalized block by height.
     pub async fn block(&self, height: u64) -> Option<Arc<Block>> {
         let block = self.marshal.get_block(Height::new(height)).await?;
-        Some(block.inner_shared())
+        let block = block.inner_shared();
+        self.headers.insert(height, block.header.clone());
+        Some(block)
+    }
+
+    /// A finalized block's header by height, without reading the block
+    /// again when it was read recently.
+    pub async fn header_at(&self, height: u64) -> Option<Header> {
+        if let Some(header) = self.headers.get(height) {
+            return Some(header);
+        }
+        Some(self.block(height).await?.header.clone())
     }
 
     /// The finality certificate of the block at `height`.

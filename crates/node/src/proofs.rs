@@ -11,7 +11,7 @@ use tracechain_proof::{
 use tracechain_state::{
     StoreError, domain,
     keys::{Namespace, StateKey},
-    records::RecordError,
+    records::{self, RecordError},
     store::StorageContext,
 };
 use tracechain_types::{Digest, Header, RecordKind, to_hex};
@@ -123,9 +123,8 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         if height == 0 || height > tip {
             return Err(ProofError::Height(height));
         }
-        self.block(height)
+        self.header_at(height)
             .await
-            .map(|block| block.header.clone())
             .ok_or(ProofError::Height(height))
     }
 
@@ -158,10 +157,10 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         let tip = self.finalized().await?.height;
         // The newest block may be applied a moment before it is announced.
         for height in (tip.saturating_sub(ROOT_SEARCH_DEPTH)..=tip + 1).rev() {
-            if let Some(block) = self.block(height).await
-                && block.header.state_root == *root
+            if let Some(header) = self.header_at(height).await
+                && header.state_root == *root
             {
-                return Some(block.header.clone());
+                return Some(header);
             }
         }
         None
@@ -178,7 +177,14 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
             height => self.header(height - 1).await?.log_size,
         };
         let end = self.header(record.height).await?.log_size;
-        for location in start..end {
+        // Where the transaction's entries begin, then the rest of the block
+        // in case they do not (a block of thousands of captures made a
+        // front-to-back scan the bulk of a proof).
+        let first = self
+            .first_entry_of(&Digest::from(record.tx), start, end)
+            .await?
+            .unwrap_or(start);
+        for location in (first..end).chain(start..first) {
             let Some(entry) = self.reader().log_record(location).await? else {
                 continue;
             };
@@ -195,16 +201,50 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         Err(missing())
     }
 
+    /// Where the entries of `tx` begin among a block's log entries
+    /// `start..end`, by bisection: a block logs its transactions in order
+    /// and each one's receipt holds its place. `None` when an entry of the
+    /// range has no receipt of that block (then nothing is assumed).
+    async fn first_entry_of(
+        &self,
+        tx: &Digest,
+        start: u64,
+        end: u64,
+    ) -> Result<Option<u64>, ProofError> {
+        let Some(target) = records::receipt(self.reader(), tx).await? else {
+            return Ok(None);
+        };
+        let (mut low, mut high) = (start, end);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let Some(entry) = self.reader().log_record(middle).await? else {
+                return Ok(None);
+            };
+            let Some(receipt) = records::receipt(self.reader(), &entry.tx).await? else {
+                return Ok(None);
+            };
+            if receipt.height != target.height {
+                return Ok(None);
+            }
+            if receipt.index < target.index {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        Ok(Some(low))
+    }
+
     /// `header` with the certificate of it, or of the first descendant that
     /// has one (finality of a block finalizes its ancestors).
     async fn anchor(&self, header: &Header) -> Result<Anchor, ProofError> {
         let mut descendants = Vec::new();
         for height in header.height..=header.height + MAX_DESCENDANTS {
             if height > header.height {
-                let Some(block) = self.block(height).await else {
+                let Some(header) = self.header_at(height).await else {
                     break;
                 };
-                descendants.push(encode_hex(&block.header));
+                descendants.push(encode_hex(&header));
             }
             if let Some(certificate) = self.certificate(height).await {
                 return Ok(Anchor {
