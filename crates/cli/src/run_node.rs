@@ -26,8 +26,7 @@ fn open_index(path: &Path) -> Result<Index> {
                 path = %path.display(),
                 "the query index has an older layout: rebuilding it from the chain"
             );
-            std::fs::remove_file(path)
-                .with_context(|| format!("removing {}", path.display()))?;
+            std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
             Ok(Index::open(path)?)
         }
         other => Ok(other?),

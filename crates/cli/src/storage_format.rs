@@ -21,7 +21,11 @@ pub fn check_or_mark(data_dir: &Path, partition_prefix: &str) -> Result<()> {
     match fs::read_to_string(&marker) {
         Ok(text) => {
             let found: u32 = text.trim().parse().with_context(|| {
-                format!("{} holds {:?}, not a format number", marker.display(), text.trim())
+                format!(
+                    "{} holds {:?}, not a format number",
+                    marker.display(),
+                    text.trim()
+                )
             })?;
             if found != STORAGE_FORMAT {
                 bail!(mismatch(data_dir, &found.to_string()));

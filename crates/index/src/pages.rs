@@ -352,7 +352,12 @@ mod tests {
             .collect();
         let sealed = encode(&items, true).expect("compress");
         let raw = encode(&items, false).expect("raw");
-        assert!(sealed.len() < raw.len() / 2, "{} vs {}", sealed.len(), raw.len());
+        assert!(
+            sealed.len() < raw.len() / 2,
+            "{} vs {}",
+            sealed.len(),
+            raw.len()
+        );
         for stored in [&sealed, &raw] {
             let (packed, was_sealed) = unpack(stored).expect("unpack");
             assert_eq!(was_sealed, stored[0] == ZSTD);

@@ -73,6 +73,9 @@ mod tests {
         assert!(cache.get(9).is_none());
         assert_eq!(cache.get(10), Some(20));
         cache.insert(10, 20);
-        assert_eq!(cache.inner.lock().map(|e| e.order.len()).ok(), Some(CAPACITY));
+        assert_eq!(
+            cache.inner.lock().map(|e| e.order.len()).ok(),
+            Some(CAPACITY)
+        );
     }
 }
