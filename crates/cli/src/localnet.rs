@@ -94,6 +94,16 @@ fn prepare(options: &LocalnetOptions) -> Result<Vec<PathBuf>> {
         if homes.is_empty() {
             bail!("{} has a genesis but no node homes", options.dir.display());
         }
+        for home in &homes {
+            let data_dir = crate::home::Home::load(home)?.data_dir();
+            crate::storage_format::check_readable(&data_dir).with_context(|| {
+                format!(
+                    "the network in {} was written by another tracechain version: \
+                     remove that directory to start a new one",
+                    options.dir.display()
+                )
+            })?;
+        }
         eprintln!("Reusing the network in {}", options.dir.display());
         return Ok(homes);
     }

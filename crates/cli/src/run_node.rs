@@ -11,9 +11,6 @@ use tracechain_node::{ChainSpec, EngineConfig, NodeHandle, documents::Documents,
 use tracechain_types::to_hex;
 use tracing::info;
 
-/// The chain storage's partition names start with this.
-const PARTITION_PREFIX: &str = "tracechain";
-
 /// Opens the query index; one written by a version with another layout is
 /// deleted and rebuilt from the chain (it is derived data; the indexer
 /// re-applies every finalized block).
@@ -67,7 +64,7 @@ pub fn run(home_dir: &Path) -> Result<()> {
     let data_dir = home.data_dir();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
-    crate::storage_format::check_or_mark(&data_dir, PARTITION_PREFIX)?;
+    crate::storage_format::check_or_mark(&data_dir)?;
     // The API listener is bound before anything starts so a port clash is
     // reported at once, not after the node joined consensus.
     let api_listener = bind_api(home.config.api_listen)
@@ -88,7 +85,7 @@ pub fn run(home_dir: &Path) -> Result<()> {
             &home.genesis,
             home.config.p2p_listen,
         );
-        let mut engine_config = EngineConfig::new(PARTITION_PREFIX);
+        let mut engine_config = EngineConfig::new(crate::storage_format::PARTITION_PREFIX);
         // 4 KiB pages; smaller saves memory and costs catch-up speed (BENCHMARKS.md).
         engine_config.cache_pages = home.config.storage_cache_mib.unwrap_or(256) * 256;
         if let Some(ms) = home.config.min_block_interval_ms {

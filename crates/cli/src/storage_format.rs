@@ -12,11 +12,38 @@ use std::{fs, path::Path};
 /// 1: uncompressed block archive; 2: zstd-compressed block archive.
 pub const STORAGE_FORMAT: u32 = 2;
 
+/// The chain storage's partition names start with this.
+pub const PARTITION_PREFIX: &str = "tracechain";
+
 const FILE: &str = "storage-format";
+
+/// What a data directory holds.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// Chain storage of this format.
+    Current,
+    /// No chain storage yet.
+    Nothing,
+}
 
 /// Checks that `data_dir` holds chain storage of [`STORAGE_FORMAT`], and
 /// marks a directory without chain storage as that format.
-pub fn check_or_mark(data_dir: &Path, partition_prefix: &str) -> Result<()> {
+pub fn check_or_mark(data_dir: &Path) -> Result<()> {
+    if check(data_dir)? == Found::Nothing {
+        let marker = data_dir.join(FILE);
+        fs::write(&marker, format!("{STORAGE_FORMAT}\n"))
+            .with_context(|| format!("writing {}", marker.display()))?;
+    }
+    Ok(())
+}
+
+/// An error when `data_dir` holds chain storage of another format; a
+/// missing or empty directory is fine. Changes nothing.
+pub fn check_readable(data_dir: &Path) -> Result<()> {
+    check(data_dir).map(|_| ())
+}
+
+fn check(data_dir: &Path) -> Result<Found> {
     let marker = data_dir.join(FILE);
     match fs::read_to_string(&marker) {
         Ok(text) => {
@@ -30,28 +57,32 @@ pub fn check_or_mark(data_dir: &Path, partition_prefix: &str) -> Result<()> {
             if found != STORAGE_FORMAT {
                 bail!(mismatch(data_dir, &found.to_string()));
             }
-            Ok(())
+            Ok(Found::Current)
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            if holds_chain_storage(data_dir, partition_prefix)? {
+            if holds_chain_storage(data_dir)? {
                 bail!(mismatch(data_dir, "1"));
             }
-            fs::write(&marker, format!("{STORAGE_FORMAT}\n"))
-                .with_context(|| format!("writing {}", marker.display()))
+            Ok(Found::Nothing)
         }
         Err(err) => Err(err).with_context(|| format!("reading {}", marker.display())),
     }
 }
 
-fn holds_chain_storage(data_dir: &Path, partition_prefix: &str) -> Result<bool> {
-    let entries =
-        fs::read_dir(data_dir).with_context(|| format!("listing {}", data_dir.display()))?;
+fn holds_chain_storage(data_dir: &Path) -> Result<bool> {
+    let entries = match fs::read_dir(data_dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(err) => {
+            return Err(err).with_context(|| format!("listing {}", data_dir.display()));
+        }
+    };
     for entry in entries {
         let entry = entry.with_context(|| format!("listing {}", data_dir.display()))?;
         if entry
             .file_name()
             .to_string_lossy()
-            .starts_with(partition_prefix)
+            .starts_with(PARTITION_PREFIX)
         {
             return Ok(true);
         }
@@ -75,18 +106,18 @@ mod tests {
     #[test]
     fn a_new_directory_is_marked_and_then_accepted() {
         let dir = tempfile::tempdir().expect("tempdir");
-        check_or_mark(dir.path(), "tracechain").expect("new");
+        check_or_mark(dir.path()).expect("new");
         let text = fs::read_to_string(dir.path().join(FILE)).expect("marker");
         assert_eq!(text.trim(), STORAGE_FORMAT.to_string());
         fs::create_dir(dir.path().join("tracechain-blocks-value")).expect("partition");
-        check_or_mark(dir.path(), "tracechain").expect("same format");
+        check_or_mark(dir.path()).expect("same format");
     }
 
     #[test]
     fn unmarked_chain_storage_is_refused_and_left_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::create_dir(dir.path().join("tracechain-blocks-value")).expect("partition");
-        let err = check_or_mark(dir.path(), "tracechain").expect_err("format 1");
+        let err = check_or_mark(dir.path()).expect_err("format 1");
         assert!(format!("{err:#}").contains("format 1"), "{err:#}");
         assert!(!dir.path().join(FILE).exists());
     }
@@ -95,10 +126,20 @@ mod tests {
     fn another_or_unreadable_format_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::write(dir.path().join(FILE), "3\n").expect("marker");
-        let err = check_or_mark(dir.path(), "tracechain").expect_err("format 3");
+        let err = check_or_mark(dir.path()).expect_err("format 3");
         assert!(format!("{err:#}").contains("format 3"), "{err:#}");
         fs::write(dir.path().join(FILE), "two").expect("marker");
-        assert!(check_or_mark(dir.path(), "tracechain").is_err());
+        assert!(check_or_mark(dir.path()).is_err());
+    }
+
+    #[test]
+    fn checking_reads_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        check_readable(&dir.path().join("absent")).expect("no directory");
+        check_readable(dir.path()).expect("empty");
+        assert!(!dir.path().join(FILE).exists());
+        fs::create_dir(dir.path().join("tracechain-blocks-value")).expect("partition");
+        assert!(check_readable(dir.path()).is_err());
     }
 
     #[test]
@@ -106,6 +147,6 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::write(dir.path().join("index.redb"), b"").expect("index");
         fs::create_dir(dir.path().join("documents")).expect("documents");
-        check_or_mark(dir.path(), "tracechain").expect("no chain storage");
+        check_or_mark(dir.path()).expect("no chain storage");
     }
 }
