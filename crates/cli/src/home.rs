@@ -48,9 +48,12 @@ pub struct NodeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_block_interval_ms: Option<u64>,
     /// MiB of page cache for the state and event-log databases (default
-    /// 256; the query index has its own 256 MiB).
+    /// 256; the query index has its own, `index_cache_mib`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_cache_mib: Option<usize>,
+    /// MiB of page cache for the query index (default 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_cache_mib: Option<usize>,
     /// `false`: keep no query index — a validator that serves no queries
     /// (trace, events, verify answer 503) and spends nothing on indexing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,6 +229,7 @@ pub fn generate_chain(out: &Path, options: &GenesisOptions) -> Result<Generated>
             organisations: Vec::new(),
             min_block_interval_ms: None,
             storage_cache_mib: None,
+            index_cache_mib: None,
             query_index: None,
         };
         fs::write(

@@ -14,8 +14,8 @@ use tracing::info;
 /// Opens the query index; one written by a version with another layout is
 /// deleted and rebuilt from the chain (it is derived data; the indexer
 /// re-applies every finalized block).
-fn open_index(path: &Path) -> Result<Index> {
-    match Index::open(path) {
+fn open_index(path: &Path, cache_bytes: usize) -> Result<Index> {
+    match Index::open_with_cache(path, cache_bytes) {
         Err(tracechain_index::IndexError::SchemaMismatch { found, expected }) => {
             tracing::warn!(
                 found,
@@ -24,7 +24,7 @@ fn open_index(path: &Path) -> Result<Index> {
                 "the query index has an older layout: rebuilding it from the chain"
             );
             std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
-            Ok(Index::open(path)?)
+            Ok(Index::open_with_cache(path, cache_bytes)?)
         }
         other => Ok(other?),
     }
@@ -105,7 +105,8 @@ pub fn run(home_dir: &Path) -> Result<()> {
         let index = if home.config.query_index == Some(false) {
             None
         } else {
-            match open_index(&data_dir.join("index.redb")) {
+            let cache_mib = home.config.index_cache_mib.unwrap_or(256);
+            match open_index(&data_dir.join("index.redb"), cache_mib << 20) {
                 Ok(index) => Some(Arc::new(index)),
                 Err(err) => {
                     tracing::error!(err = format!("{err:#}"), "cannot open the query index");

@@ -49,8 +49,18 @@ struct WriterState {
 impl Index {
     /// Open the index file, creating it if absent.
     pub fn open(path: impl AsRef<Path>) -> Result<Index, IndexError> {
+        Self::open_with_cache(path, CACHE_BYTES)
+    }
+
+    /// [`Index::open`] with `cache_bytes` of page cache instead of the
+    /// default 256 MiB (less resident memory; more reads through the
+    /// operating system's cache).
+    pub fn open_with_cache(
+        path: impl AsRef<Path>,
+        cache_bytes: usize,
+    ) -> Result<Index, IndexError> {
         let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
+            .set_cache_size(cache_bytes)
             .create(path)?;
         let txn = db.begin_write()?;
         {
