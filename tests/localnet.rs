@@ -230,10 +230,16 @@ async fn submit_notes(network: &Network, nodes: &[usize], observer: usize, seed:
     }
 }
 
-/// Header roots at `height` as every node reports them.
+/// Header roots at `height` as every node reports them. A node in
+/// `repaired` may lack the block's own certificate: after a restart marshal
+/// repairs the blocks it missed by walking parents back from the first
+/// finalization it sees, so it knows them final through a descendant's
+/// certificate (proof bundles anchor there, ADR 0009). Every other node
+/// saw each finalization and must hold it.
 async fn roots_at(
     network: &Network,
     nodes: &[usize],
+    repaired: &[usize],
     height: u64,
 ) -> Vec<(String, String, String)> {
     let mut roots = Vec::new();
@@ -254,7 +260,13 @@ async fn roots_at(
         ));
         // A finalized block carries a quorum certificate over its digest.
         let certificate = &block["certificate"];
-        assert_eq!(certificate["payload"], header["digest"]);
+        if certificate.is_null() && repaired.contains(&index) {
+            continue;
+        }
+        assert_eq!(
+            certificate["payload"], header["digest"],
+            "node {index} at {height}"
+        );
         assert!(certificate["signers"].as_array().map_or(0, Vec::len) >= 3);
     }
     roots
@@ -312,7 +324,7 @@ async fn four_processes_survive_a_sigkill_and_catch_up() {
         "{catchup}"
     );
     wait_height(&network, 3, target, Duration::from_secs(120)).await;
-    let roots = roots_at(&network, &[0, 1, 2, 3], target).await;
+    let roots = roots_at(&network, &[0, 1, 2, 3], &[3], target).await;
     assert!(
         roots.windows(2).all(|w| w[0] == w[1]),
         "roots differ at {target}: {roots:?}"
@@ -328,7 +340,7 @@ async fn four_processes_survive_a_sigkill_and_catch_up() {
     for index in 0..4 {
         wait_height(&network, index, common, Duration::from_secs(30)).await;
     }
-    let roots = roots_at(&network, &[0, 1, 2, 3, 4], common).await;
+    let roots = roots_at(&network, &[0, 1, 2, 3, 4], &[3], common).await;
     assert!(
         roots.windows(2).all(|w| w[0] == w[1]),
         "roots differ at {common}: {roots:?}"
