@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use redb::{ReadableTable, Table};
+use redb::{AccessGuard, ReadableTable, Table};
 
 use crate::codec::{Reader, put_varint};
 use crate::error::{IndexError, corrupt};
@@ -136,17 +136,34 @@ fn decode_all(packed: &[u8]) -> Result<Vec<Vec<u8>>, IndexError> {
     Ok(items)
 }
 
+/// A stored value and the seq of its first item.
+type Stored<'t> = (u64, AccessGuard<'t, &'static [u8]>);
+
+/// The stored value that would hold `seq` (the last one starting at or
+/// before it).
+fn value_for<T>(table: &T, seq: u64) -> Result<Option<Stored<'_>>, IndexError>
+where
+    T: ReadableTable<u64, &'static [u8]>,
+{
+    match table.range(..=seq)?.next_back() {
+        None => Ok(None),
+        Some(entry) => {
+            let (start, stored) = entry?;
+            Ok(Some((start.value(), stored)))
+        }
+    }
+}
+
 /// The item stored for `seq`, if any.
 pub(crate) fn read<T>(table: &T, seq: u64) -> Result<Option<Vec<u8>>, IndexError>
 where
     T: ReadableTable<u64, &'static [u8]>,
 {
-    let Some(entry) = table.range(..=seq)?.next_back() else {
+    let Some((start, stored)) = value_for(table, seq)? else {
         return Ok(None);
     };
-    let (start, stored) = entry?;
     let (packed, _) = unpack(stored.value())?;
-    item(&packed, start.value(), seq)
+    item(&packed, start, seq)
 }
 
 /// Item `seq` of the packed value that starts at `start`.
@@ -172,11 +189,9 @@ impl PageCache {
     where
         T: ReadableTable<u64, &'static [u8]>,
     {
-        let Some(entry) = table.range(..=seq)?.next_back() else {
+        let Some((start, stored)) = value_for(table, seq)? else {
             return Ok(None);
         };
-        let (start, stored) = entry?;
-        let start = start.value();
         let cached = self.last.borrow().clone();
         let packed = match cached {
             Some((at, packed)) if at == start => packed,
@@ -308,13 +323,10 @@ pub(crate) fn update(
     change: impl FnOnce(&mut Vec<u8>) -> Result<(), IndexError>,
 ) -> Result<(), IndexError> {
     let (start, mut items, sealed) = {
-        let entry = table
-            .range(..=seq)?
-            .next_back()
-            .ok_or_else(|| corrupt(format!("event {seq} missing")))?;
-        let (start, stored) = entry?;
+        let (start, stored) =
+            value_for(table, seq)?.ok_or_else(|| corrupt(format!("event {seq} missing")))?;
         let (packed, sealed) = unpack(stored.value())?;
-        (start.value(), decode_all(&packed)?, sealed)
+        (start, decode_all(&packed)?, sealed)
     };
     let index = usize::try_from(seq - start).map_err(|_| corrupt("event page index"))?;
     let item = items

@@ -10,7 +10,6 @@ pub mod engine;
 pub mod feed;
 pub mod gossip;
 pub mod handle;
-pub mod headers;
 pub mod indexer;
 pub mod mempool;
 pub mod metrics;

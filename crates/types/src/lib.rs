@@ -8,6 +8,7 @@ pub mod genesis;
 pub mod key_cache;
 pub mod parcel;
 pub mod receipt;
+pub mod recent;
 pub mod state_value;
 pub mod transaction;
 

@@ -7,31 +7,16 @@
 //! in the last few seconds of blocks.
 
 use crate::payload::Failure;
-use std::{
-    collections::{HashMap, VecDeque},
-    sync::{Arc, Mutex, MutexGuard, OnceLock},
-};
+use std::sync::{Arc, OnceLock};
 use tracechain_epcis::Event;
+use tracechain_types::recent::Recent;
 
 /// Documents kept: a few seconds of blocks at full load.
 const CAPACITY: usize = 16_384;
 
-type Key = [u8; 32];
-
-#[derive(Default)]
-struct Cache {
-    events: HashMap<Key, Arc<[Event]>>,
-    /// Insertion order, for evicting the oldest.
-    order: VecDeque<Key>,
-}
-
-fn lock() -> MutexGuard<'static, Cache> {
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    // The cache holds plain values; a panic elsewhere leaves it usable.
-    CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner())
+fn cache() -> &'static Recent<[u8; 32], Arc<[Event]>> {
+    static CACHE: OnceLock<Recent<[u8; 32], Arc<[Event]>>> = OnceLock::new();
+    CACHE.get_or_init(|| Recent::new(CAPACITY))
 }
 
 /// The events of `document`, parsed by `parse` only if not seen recently.
@@ -41,19 +26,11 @@ pub(crate) fn get_or_parse(
     parse: impl FnOnce() -> Result<Vec<Event>, Failure>,
 ) -> Result<Arc<[Event]>, Failure> {
     let key = tracechain_types::hash(document).0;
-    if let Some(events) = lock().events.get(&key) {
-        return Ok(events.clone());
+    if let Some(events) = cache().get(&key) {
+        return Ok(events);
     }
     let events: Arc<[Event]> = parse()?.into();
-    let mut cache = lock();
-    if cache.events.insert(key, events.clone()).is_none() {
-        cache.order.push_back(key);
-    }
-    while cache.order.len() > CAPACITY {
-        if let Some(oldest) = cache.order.pop_front() {
-            cache.events.remove(&oldest);
-        }
-    }
+    cache().insert(key, events.clone());
     Ok(events)
 }
 
