@@ -43,6 +43,7 @@ use std::{
 use tracechain_node::{
     ChainSpec, EngineConfig, NodeHandle, engine,
     engine::{Channels, consensus_namespace},
+    pruner::{self, PrunePolicy},
 };
 use tracechain_state::records;
 use tracechain_types::{
@@ -140,6 +141,8 @@ impl Network {
     fn engine_config(index: usize) -> EngineConfig {
         let mut config = EngineConfig::new(format!("validator-{index}"));
         config.cache_pages = 256;
+        // Small sections, so the pruner removes some within a short run.
+        config.state_section_ops = 64;
         config
     }
 }
@@ -205,6 +208,16 @@ impl EngineDefinition for Network {
             history.clone(),
         );
         submit_load(load_context.child("submit"), handle.clone(), index as u64);
+        // Pruned as often as possible, so crashes land around prunes.
+        let policy = PrunePolicy {
+            every: Duration::from_millis(500),
+            margin_blocks: PRUNE_MARGIN_BLOCKS,
+            min_step_ops: 1,
+        };
+        let pruned = handle.clone();
+        load_context
+            .child("pruner")
+            .spawn(move |_| pruner::run(pruned, policy));
         let slot: HandleSlot = Arc::new(Mutex::new(Some(handle)));
         let guard = ClearOnDrop(slot.clone());
         load_context.spawn(move |_| async move {
@@ -399,12 +412,26 @@ impl Property<PublicKey, NodeState> for EqualRoots {
     }
 }
 
-/// Compares a node's database roots with its header at the applied height.
+/// Pruned this far below the applied tip (above the 16 blocks the stateful
+/// actor may acknowledge ahead, like the default policy).
+const PRUNE_MARGIN_BLOCKS: u64 = 20;
+
+/// Compares a node's database roots with its header at the applied height,
+/// and checks the state was pruned (only ever below its floor).
 /// The application hook that advances "applied height" runs right after the
 /// databases apply a block, so the databases may be one block ahead.
 async fn check_own_roots(handle: &NodeHandle<deterministic::Context>) -> Result<u64, String> {
     let height = handle.finalized().await.ok_or("nothing finalized")?.height;
     let roots = handle.reader().roots().await;
+    let (retained_from, floor) = handle.reader().state_retained().await;
+    // Long enough runs must have pruned (the floor passes a section of
+    // 64 operations within a few blocks of load).
+    let expected = height >= 3 * PRUNE_MARGIN_BLOCKS;
+    if (expected && retained_from == 0) || retained_from > floor {
+        return Err(format!(
+            "state pruned to {retained_from} with its floor at {floor} (height {height})"
+        ));
+    }
     for candidate in [height, height + 1] {
         let Some(block) = handle.block(candidate).await else {
             continue;
@@ -483,8 +510,8 @@ fn crash_and_restart_recovers_the_same_roots() {
     let network = Network::new(None);
     let victim = network.key(2);
     let schedule = Schedule::new()
-        .at(Duration::from_secs(3), Action::Crash(victim.clone()))
-        .at(Duration::from_secs(10), Action::Restart(victim));
+        .at(Duration::from_secs(4), Action::Crash(victim.clone()))
+        .at(Duration::from_secs(7), Action::Restart(victim));
     // Blocks come every ~200 ms under this load: height 80 is well after
     // the restart, so the victim must catch up dozens of blocks.
     let results = run(base(network, 80, 4)

@@ -121,6 +121,10 @@ pub fn run(home_dir: &Path) -> Result<()> {
             index.clone(),
         )
         .await;
+        let pruned = node.clone();
+        context.child("pruner").spawn(move |_| {
+            tracechain_node::pruner::run(pruned, tracechain_node::pruner::PrunePolicy::default())
+        });
         if let Some(index) = index {
             let indexed = node.clone();
             context

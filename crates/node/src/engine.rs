@@ -132,6 +132,8 @@ pub struct EngineConfig {
     pub fetch_timeout: Duration,
     /// Pages (4 KiB) of storage cache.
     pub cache_pages: usize,
+    /// Operations per state journal section (see `StorageConfig`).
+    pub state_section_ops: u64,
 }
 
 impl EngineConfig {
@@ -144,6 +146,7 @@ impl EngineConfig {
             timeout_retry: Duration::from_secs(1),
             fetch_timeout: Duration::from_secs(2),
             cache_pages: 16_384,
+            state_section_ops: tracechain_state::db::STATE_SECTION_OPS,
         }
     }
 }
@@ -274,7 +277,8 @@ where
     let scheme = Scheme::signer(&namespace, participants.clone(), signer.clone())
         .unwrap_or_else(|| Scheme::verifier(&namespace, participants.clone()));
     let prefix = config.partition_prefix.clone();
-    let storage = StorageConfig::new(prefix.clone(), config.cache_pages);
+    let mut storage = StorageConfig::new(prefix.clone(), config.cache_pages);
+    storage.state_section_ops = config.state_section_ops;
     let page_cache = storage.page_cache.clone();
     let epocher = FixedEpocher::new(NZU64!(u64::MAX));
     let mailbox = NZUsize!(1024);

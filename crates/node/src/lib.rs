@@ -15,6 +15,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod p2p;
 pub mod proofs;
+pub mod pruner;
 pub mod reader;
 pub mod signatures;
 pub mod statesync;

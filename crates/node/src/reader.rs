@@ -46,6 +46,27 @@ impl<E: StorageContext> StateReader<E> {
         }
     }
 
+    /// The first state operation still on disk, and the live floor.
+    pub async fn state_retained(&self) -> (u64, u64) {
+        let db = self.state.read().await;
+        (*db.bounds().start, *db.sync_boundary())
+    }
+
+    /// Drops the state database's operations below `floor` (capped at its
+    /// live floor). Returns the location pruned to. On an error the
+    /// database is lost to this process (the next access panics).
+    pub async fn prune_state(&self, floor: u64) -> Result<u64, StoreError> {
+        use commonware_storage::mmr::Location;
+        let (slot, db) = self.state.write().await;
+        let at = floor.min(*db.sync_boundary());
+        let db = db
+            .prune(Location::new(at))
+            .await
+            .map_err(|e| StoreError::Prune(e.to_string()))?;
+        slot.put(db);
+        Ok(at)
+    }
+
     /// The event log entry at `location`, if it is a record (not a commit).
     pub async fn log_record(&self, location: u64) -> Result<Option<LogRecord>, StoreError> {
         use commonware_storage::mmr::Location;

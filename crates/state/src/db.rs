@@ -16,7 +16,7 @@ use commonware_storage::{
     translator::EightCap,
 };
 use commonware_utils::{NZU16, NZU64, NZUsize};
-use std::num::{NonZeroU16, NonZeroUsize};
+use std::num::{NonZeroU16, NonZeroU64, NonZeroUsize};
 use tracechain_types::StateValue;
 use tracechain_types::{Digest, LogRecord};
 
@@ -56,7 +56,13 @@ pub struct StorageConfig {
     /// partitions under one storage directory).
     pub prefix: String,
     pub page_cache: CacheRef,
+    /// Operations per state journal section, the unit pruning removes
+    /// (fixed for a data directory; small only in simulations).
+    pub state_section_ops: u64,
 }
+
+/// Operations per state journal section on disk.
+pub const STATE_SECTION_OPS: u64 = 4096;
 
 impl StorageConfig {
     /// A config with a page cache of `cache_pages` pages of 4 KiB.
@@ -67,6 +73,7 @@ impl StorageConfig {
                 PAGE_SIZE,
                 NonZeroUsize::new(cache_pages.max(16)).unwrap_or(NZUsize!(16)),
             ),
+            state_section_ops: STATE_SECTION_OPS,
         }
     }
 
@@ -88,7 +95,8 @@ impl StorageConfig {
             merkle_config: self.merkle("state"),
             journal_config: VarJournalConfig {
                 partition: format!("{}-state-log", self.prefix),
-                items_per_section: NZU64!(4096),
+                items_per_section: NonZeroU64::new(self.state_section_ops)
+                    .unwrap_or(NZU64!(STATE_SECTION_OPS)),
                 compression: None,
                 codec_config: ((), ()),
                 page_cache: self.page_cache.clone(),

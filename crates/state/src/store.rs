@@ -15,6 +15,8 @@ pub enum StoreError {
     Read(String),
     #[error("merkleization failed: {0}")]
     Merkleize(String),
+    #[error("pruning failed: {0}")]
+    Prune(String),
 }
 
 /// Reading state by key.
