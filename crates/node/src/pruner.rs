@@ -33,8 +33,10 @@ impl Default for PrunePolicy {
     fn default() -> Self {
         Self {
             every: Duration::from_secs(10),
-            // The stateful actor acknowledges at most 16 blocks ahead.
-            margin_blocks: 256,
+            // The stateful actor acknowledges at most 16 blocks ahead; a
+            // block under load carries thousands of events, so a wider
+            // margin would keep much of what pruning is for.
+            margin_blocks: 32,
             // One Merkle journal blob; sixteen state journal sections.
             min_step_ops: 65_536,
         }
