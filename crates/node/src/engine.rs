@@ -214,7 +214,14 @@ impl ChainSpec {
 }
 
 /// Views per section of marshal's cache archives (the unit it prunes).
-const CACHE_VIEWS_PER_SECTION: u64 = 128;
+const CACHE_VIEWS_PER_SECTION: u64 = 32;
+
+/// Views marshal keeps verified and notarized blocks after finality.
+/// Finalized blocks are in the (compressed) finalized archive, by height
+/// and by digest, so the cache's copies serve only views not yet final;
+/// under load a view carries a block of thousands of captures, and 64
+/// views kept ~0.3 KB per event on disk.
+const CACHE_VIEW_RETENTION: u64 = 16;
 
 /// zstd level of the finalized-block archive (ADR 0014): a block's
 /// capture documents repeat most of their text, so level 3 stores them in
@@ -366,7 +373,7 @@ where
             )),
             partition_prefix: prefix.clone(),
             mailbox_size: mailbox,
-            view_retention: ViewDelta::new(64),
+            view_retention: ViewDelta::new(CACHE_VIEW_RETENTION),
             // Marshal's cache keeps every verified block until its section
             // of views is pruned: sections of 4,096 views held a second copy
             // of every block of the last ~4,096 views (0.65 KB per event at
