@@ -20,6 +20,7 @@ mod index;
 mod model;
 mod pages;
 mod query;
+mod runs;
 mod schema;
 mod snapshot;
 mod trace;

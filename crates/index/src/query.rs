@@ -11,7 +11,6 @@
 
 use std::rc::Rc;
 
-use redb::ReadOnlyTable;
 use tracechain_epcis::vocabulary::VocabularyKind;
 
 use crate::canon;
@@ -99,7 +98,6 @@ fn decode_token(token: &str) -> Result<u64, IndexError> {
 /// One sorted source of seqs.
 enum Source {
     Keyed(Rc<SeqTable>, u64),
-    Small(Rc<ReadOnlyTable<(u8, u64), ()>>, u8),
     Ident(u64),
     Sorted(Vec<u64>),
     All,
@@ -109,16 +107,7 @@ impl Source {
     /// The smallest seq ≥ `target` this source holds.
     fn seek(&self, snap: &Snapshot, target: u64) -> Result<Option<u64>, IndexError> {
         Ok(match self {
-            Source::Keyed(table, key) => table
-                .range((*key, target)..=(*key, u64::MAX))?
-                .next()
-                .transpose()?
-                .map(|(k, _)| k.value().1),
-            Source::Small(table, key) => table
-                .range((*key, target)..=(*key, u64::MAX))?
-                .next()
-                .transpose()?
-                .map(|(k, _)| k.value().1),
+            Source::Keyed(table, key) => crate::runs::seek(table.as_ref(), *key, target)?,
             Source::Ident(key) => snap
                 .by_ident
                 .range((*key, target)..=(*key, u64::MAX))?
@@ -259,22 +248,25 @@ fn plan(
         streams.push(keyed(BY_ORG, &q.organisations, &|s: &str| s.to_owned())?);
     }
     if !q.event_types.is_empty() {
-        let table = Rc::new(snap.small_table(BY_TYPE)?);
+        let table = Rc::new(snap.seq_table(BY_TYPE)?);
         let mut sources = Vec::new();
         for name in &q.event_types {
             let kind = Kind::from_name(name)
                 .ok_or_else(|| IndexError::InvalidQuery(format!("unknown eventType '{name}'")))?;
-            sources.push(Source::Small(table.clone(), kind.code()));
+            sources.push(Source::Keyed(table.clone(), kind.code().into()));
         }
         streams.push(Stream(sources));
     }
     if !q.actions.is_empty() {
-        let table = Rc::new(snap.small_table(BY_ACTION)?);
+        let table = Rc::new(snap.seq_table(BY_ACTION)?);
         let mut sources = Vec::new();
         for name in &q.actions {
             let action = ActionCode::from_name(name)
                 .ok_or_else(|| IndexError::InvalidQuery(format!("unknown action '{name}'")))?;
-            sources.push(Source::Small(table.clone(), ActionCode::code(Some(action))));
+            sources.push(Source::Keyed(
+                table.clone(),
+                ActionCode::code(Some(action)).into(),
+            ));
         }
         streams.push(Stream(sources));
     }

@@ -12,7 +12,8 @@ use crate::codec::POSTING_LEN;
 
 /// Bump when the layout changes: an old file must be deleted and rebuilt.
 /// 2: event pages carry a kind byte; full event-JSON pages are compressed.
-pub(crate) const SCHEMA_VERSION: u64 = 2;
+/// 3: the filter tables hold runs of seqs (`runs`).
+pub(crate) const SCHEMA_VERSION: u64 = 3;
 
 /// `schema_version`, `indexed_height`, and the id counters.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -42,20 +43,21 @@ pub(crate) const EVENT_BY_HASH: TableDefinition<&[u8; 32], u64> =
 /// flags): the events of an identifier in any role.
 pub(crate) const BY_IDENT: TableDefinition<(u64, u64), [u8; POSTING_LEN]> =
     TableDefinition::new("by_ident");
+/// A filter table: (term, first seq of a run) → the run's other seqs
+/// (`runs`). Event type and action terms are their codes.
+pub(crate) type RunTable = TableDefinition<'static, (u64, u64), &'static [u8]>;
+
 /// (GTIN class id, seq): events naming an SGTIN/LGTIN/… of that GTIN, so a
 /// class `MATCH_epc` is one range scan.
-pub(crate) const BY_CLASS: TableDefinition<(u64, u64), ()> = TableDefinition::new("by_class");
-pub(crate) const BY_BIZ_STEP: TableDefinition<(u64, u64), ()> = TableDefinition::new("by_biz_step");
-pub(crate) const BY_BIZ_LOCATION: TableDefinition<(u64, u64), ()> =
-    TableDefinition::new("by_biz_location");
-pub(crate) const BY_READ_POINT: TableDefinition<(u64, u64), ()> =
-    TableDefinition::new("by_read_point");
-pub(crate) const BY_ORG: TableDefinition<(u64, u64), ()> = TableDefinition::new("by_org");
+pub(crate) const BY_CLASS: RunTable = TableDefinition::new("by_class");
+pub(crate) const BY_BIZ_STEP: RunTable = TableDefinition::new("by_biz_step");
+pub(crate) const BY_BIZ_LOCATION: RunTable = TableDefinition::new("by_biz_location");
+pub(crate) const BY_READ_POINT: RunTable = TableDefinition::new("by_read_point");
+pub(crate) const BY_ORG: RunTable = TableDefinition::new("by_org");
 /// (transformationID id, seq): the events that make up one transformation.
-pub(crate) const BY_TRANSFORMATION: TableDefinition<(u64, u64), ()> =
-    TableDefinition::new("by_transformation");
-pub(crate) const BY_TYPE: TableDefinition<(u8, u64), ()> = TableDefinition::new("by_type");
-pub(crate) const BY_ACTION: TableDefinition<(u8, u64), ()> = TableDefinition::new("by_action");
+pub(crate) const BY_TRANSFORMATION: RunTable = TableDefinition::new("by_transformation");
+pub(crate) const BY_TYPE: RunTable = TableDefinition::new("by_type");
+pub(crate) const BY_ACTION: RunTable = TableDefinition::new("by_action");
 /// (eventTime UTC ms, seq).
 pub(crate) const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("by_time");
 

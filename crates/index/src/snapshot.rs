@@ -14,7 +14,7 @@ use crate::model::{IndexedEvent, StoredEvent};
 use crate::pages;
 use crate::schema::*;
 
-pub(crate) type SeqTable = ReadOnlyTable<(u64, u64), ()>;
+pub(crate) type SeqTable = ReadOnlyTable<(u64, u64), &'static [u8]>;
 
 pub(crate) struct Snapshot {
     pub(crate) strings: ReadOnlyTable<&'static str, u64>,
@@ -59,18 +59,9 @@ impl Snapshot {
         })
     }
 
-    /// A `(value, seq)` index table, opened on demand (queries only).
-    pub(crate) fn seq_table(
-        &self,
-        def: redb::TableDefinition<(u64, u64), ()>,
-    ) -> Result<SeqTable, IndexError> {
-        Ok(self.txn.open_table(def)?)
-    }
-
-    pub(crate) fn small_table(
-        &self,
-        def: redb::TableDefinition<(u8, u64), ()>,
-    ) -> Result<ReadOnlyTable<(u8, u64), ()>, IndexError> {
+    /// A filter table (runs of seqs by term), opened on demand (queries
+    /// only).
+    pub(crate) fn seq_table(&self, def: RunTable) -> Result<SeqTable, IndexError> {
         Ok(self.txn.open_table(def)?)
     }
 
@@ -179,11 +170,7 @@ impl Snapshot {
 
     /// The events that share a transformationID.
     pub(crate) fn transformation_group(&self, tid: u64) -> Result<Vec<u64>, IndexError> {
-        let mut out = Vec::new();
-        for entry in self.by_transformation.range((tid, 0)..=(tid, u64::MAX))? {
-            out.push(entry?.0.value().1);
-        }
-        Ok(out)
+        crate::runs::all(&self.by_transformation, tid)
     }
 
     /// Recalls naming an identifier, in the order they were recorded.

@@ -10,9 +10,31 @@ use crate::codec::{ActionCode, EventRecord, Kind, Posting, RecallRecord, encode_
 use crate::error::{IndexError, corrupt, hex};
 use crate::model::{BlockUpdate, CHILD_ROLES, IndexedEvent, RoleSet};
 use crate::pages::{self, Appender};
+use crate::runs::PendingRuns;
 use crate::schema::*;
 
-type SeqIndex<'t> = Table<'t, (u64, u64), ()>;
+/// A filter table and the seqs this transaction adds to it.
+struct FilterTable<'t> {
+    table: Table<'t, (u64, u64), &'static [u8]>,
+    pending: PendingRuns,
+}
+
+impl<'t> FilterTable<'t> {
+    fn open(txn: &'t WriteTransaction, def: RunTable) -> Result<Self, IndexError> {
+        Ok(FilterTable {
+            table: txn.open_table(def)?,
+            pending: PendingRuns::default(),
+        })
+    }
+
+    fn push(&mut self, term: u64, seq: u64) {
+        self.pending.push(term, seq);
+    }
+
+    fn flush(&mut self) -> Result<(), IndexError> {
+        self.pending.flush(&mut self.table)
+    }
+}
 
 /// Ids of the names nearly every event repeats (vocabulary, locations,
 /// organisations, GTIN classes), as committed: interning them from memory
@@ -32,14 +54,14 @@ pub(crate) struct BlockWriter<'t> {
     event_json: Table<'t, u64, &'static [u8]>,
     event_by_hash: Table<'t, &'static [u8; 32], u64>,
     by_ident: Table<'t, (u64, u64), [u8; crate::codec::POSTING_LEN]>,
-    by_class: SeqIndex<'t>,
-    by_biz_step: SeqIndex<'t>,
-    by_biz_location: SeqIndex<'t>,
-    by_read_point: SeqIndex<'t>,
-    by_org: SeqIndex<'t>,
-    by_transformation: SeqIndex<'t>,
-    by_type: Table<'t, (u8, u64), ()>,
-    by_action: Table<'t, (u8, u64), ()>,
+    by_class: FilterTable<'t>,
+    by_biz_step: FilterTable<'t>,
+    by_biz_location: FilterTable<'t>,
+    by_read_point: FilterTable<'t>,
+    by_org: FilterTable<'t>,
+    by_transformation: FilterTable<'t>,
+    by_type: FilterTable<'t>,
+    by_action: FilterTable<'t>,
     by_time: Table<'t, (i64, u64), ()>,
     errors: Table<'t, &'static [u8; 32], &'static [u8; 32]>,
     recalls: Table<'t, (u64, u64), &'static [u8]>,
@@ -72,14 +94,14 @@ impl<'t> BlockWriter<'t> {
             event_json: txn.open_table(EVENT_JSON)?,
             event_by_hash: txn.open_table(EVENT_BY_HASH)?,
             by_ident: txn.open_table(BY_IDENT)?,
-            by_class: txn.open_table(BY_CLASS)?,
-            by_biz_step: txn.open_table(BY_BIZ_STEP)?,
-            by_biz_location: txn.open_table(BY_BIZ_LOCATION)?,
-            by_read_point: txn.open_table(BY_READ_POINT)?,
-            by_org: txn.open_table(BY_ORG)?,
-            by_transformation: txn.open_table(BY_TRANSFORMATION)?,
-            by_type: txn.open_table(BY_TYPE)?,
-            by_action: txn.open_table(BY_ACTION)?,
+            by_class: FilterTable::open(txn, BY_CLASS)?,
+            by_biz_step: FilterTable::open(txn, BY_BIZ_STEP)?,
+            by_biz_location: FilterTable::open(txn, BY_BIZ_LOCATION)?,
+            by_read_point: FilterTable::open(txn, BY_READ_POINT)?,
+            by_org: FilterTable::open(txn, BY_ORG)?,
+            by_transformation: FilterTable::open(txn, BY_TRANSFORMATION)?,
+            by_type: FilterTable::open(txn, BY_TYPE)?,
+            by_action: FilterTable::open(txn, BY_ACTION)?,
             by_time: txn.open_table(BY_TIME)?,
             errors: txn.open_table(ERRORS)?,
             recalls: txn.open_table(RECALLS)?,
@@ -119,6 +141,18 @@ impl<'t> BlockWriter<'t> {
     pub(crate) fn finish(mut self) -> Result<HotNames, IndexError> {
         self.records.flush(&mut self.events)?;
         self.jsons.flush(&mut self.event_json)?;
+        for filter in [
+            &mut self.by_class,
+            &mut self.by_biz_step,
+            &mut self.by_biz_location,
+            &mut self.by_read_point,
+            &mut self.by_org,
+            &mut self.by_transformation,
+            &mut self.by_type,
+            &mut self.by_action,
+        ] {
+            filter.flush()?;
+        }
         self.meta.insert(META_NEXT_SEQ, self.next_seq)?;
         self.meta.insert(META_NEXT_STRING, self.next_string)?;
         self.meta.insert(META_NEXT_RECALL, self.next_recall)?;
@@ -232,7 +266,7 @@ impl<'t> BlockWriter<'t> {
             self.by_ident.insert((id, seq), posting.encode())?;
         }
         for class in classes {
-            self.by_class.insert((class, seq), ())?;
+            self.by_class.push(class, seq);
         }
         for (table, id) in [
             (&mut self.by_biz_step, record.biz_step),
@@ -242,13 +276,12 @@ impl<'t> BlockWriter<'t> {
             (&mut self.by_transformation, record.transformation_id),
         ] {
             if id != 0 {
-                table.insert((id, seq), ())?;
+                table.push(id, seq);
             }
         }
-        self.by_type.insert((kind.code(), seq), ())?;
+        self.by_type.push(kind.code().into(), seq);
         if let Some(a) = action {
-            self.by_action
-                .insert((ActionCode::code(Some(a)), seq), ())?;
+            self.by_action.push(ActionCode::code(Some(a)).into(), seq);
         }
         self.by_time.insert((e.event_time_ms, seq), ())?;
         Ok(())
