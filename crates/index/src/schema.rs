@@ -2,9 +2,10 @@
 //!
 //! Every event gets a sequence number `seq` in the order the chain
 //! finalized it (height, then position in the block): it is the event's
-//! primary key and the order of every query result. Each secondary index is
-//! keyed `(value, seq)`, so one filter is one range scan returning events in
-//! chain order, and several filters intersect by seeking (leapfrog join).
+//! primary key and the order of every query result. Each secondary index
+//! holds a value's seqs in order (`(value, seq)` keys, or runs of seqs under
+//! `(value, first seq)` for the filter tables), so one filter is one ordered
+//! scan, and several filters intersect by seeking (leapfrog join).
 
 use redb::TableDefinition;
 
