@@ -14,7 +14,8 @@ use crate::codec::POSTING_LEN;
 /// Bump when the layout changes: an old file must be deleted and rebuilt.
 /// 2: event pages carry a kind byte; full event-JSON pages are compressed.
 /// 3: the filter tables hold runs of seqs (`runs`).
-pub(crate) const SCHEMA_VERSION: u64 = 3;
+/// 4: interned names by id are packed (`pages`).
+pub(crate) const SCHEMA_VERSION: u64 = 4;
 
 /// `schema_version`, `indexed_height`, and the id counters.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -28,7 +29,9 @@ pub(crate) const META_NEXT_RECALL: &str = "next_recall";
 /// transformation ids) → id, and back. Ids start at 1; 0 means "absent".
 /// Stored prefix-compressed (`codec::encode_name`).
 pub(crate) const STRINGS: TableDefinition<&str, u64> = TableDefinition::new("strings");
-pub(crate) const STRING_BY_ID: TableDefinition<u64, &str> = TableDefinition::new("string_by_id");
+/// By id: consecutive ids packed into values of about a page, keyed by the
+/// first (`pages`), since ids only append.
+pub(crate) const STRING_BY_ID: TableDefinition<u64, &[u8]> = TableDefinition::new("string_by_id");
 
 /// Encoded `EventRecord`s (everything but the JSON), packed several to a
 /// value keyed by the first one's seq (`pages`).

@@ -18,7 +18,7 @@ pub(crate) type SeqTable = ReadOnlyTable<(u64, u64), &'static [u8]>;
 
 pub(crate) struct Snapshot {
     pub(crate) strings: ReadOnlyTable<&'static str, u64>,
-    string_by_id: ReadOnlyTable<u64, &'static str>,
+    string_by_id: ReadOnlyTable<u64, &'static [u8]>,
     events: ReadOnlyTable<u64, &'static [u8]>,
     event_json: ReadOnlyTable<u64, &'static [u8]>,
     event_by_hash: ReadOnlyTable<&'static [u8; 32], u64>,
@@ -81,13 +81,11 @@ impl Snapshot {
         if let Some(n) = self.names.borrow().get(&id) {
             return Ok(n.clone());
         }
-        let name: Rc<str> = decode_name(
-            self.string_by_id
-                .get(id)?
-                .ok_or_else(|| corrupt(format!("string {id} missing")))?
-                .value(),
-        )
-        .into();
+        let stored = pages::read(&self.string_by_id, id)?
+            .ok_or_else(|| corrupt(format!("string {id} missing")))?;
+        let stored =
+            std::str::from_utf8(&stored).map_err(|_| corrupt(format!("string {id} not UTF-8")))?;
+        let name: Rc<str> = decode_name(stored).into();
         self.names.borrow_mut().insert(id, name.clone());
         Ok(name)
     }

@@ -49,7 +49,7 @@ pub(crate) const HOT_NAMES_MAX: usize = 65_536;
 pub(crate) struct BlockWriter<'t> {
     meta: Table<'t, &'static str, u64>,
     strings: Table<'t, &'static str, u64>,
-    string_by_id: Table<'t, u64, &'static str>,
+    string_by_id: Table<'t, u64, &'static [u8]>,
     events: Table<'t, u64, &'static [u8]>,
     event_json: Table<'t, u64, &'static [u8]>,
     event_by_hash: Table<'t, &'static [u8; 32], u64>,
@@ -69,6 +69,8 @@ pub(crate) struct BlockWriter<'t> {
     /// end of the block.
     records: Appender,
     jsons: Appender,
+    /// The last packed value of `string_by_id`.
+    names: Appender,
     next_seq: u64,
     next_string: u64,
     next_recall: u64,
@@ -108,6 +110,7 @@ impl<'t> BlockWriter<'t> {
             meta,
             records: Appender::new(),
             jsons: Appender::compressing(),
+            names: Appender::new(),
             next_seq,
             next_string,
             next_recall,
@@ -141,6 +144,7 @@ impl<'t> BlockWriter<'t> {
     pub(crate) fn finish(mut self) -> Result<HotNames, IndexError> {
         self.records.flush(&mut self.events)?;
         self.jsons.flush(&mut self.event_json)?;
+        self.names.flush(&mut self.string_by_id)?;
         for filter in [
             &mut self.by_class,
             &mut self.by_biz_step,
@@ -178,7 +182,8 @@ impl<'t> BlockWriter<'t> {
         let id = self.next_string;
         self.next_string += 1;
         self.strings.insert(stored.as_str(), id)?;
-        self.string_by_id.insert(id, stored.as_str())?;
+        self.names
+            .push(&mut self.string_by_id, id, stored.into_bytes())?;
         Ok(id)
     }
 
