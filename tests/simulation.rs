@@ -512,8 +512,8 @@ fn crash_and_restart_recovers_the_same_roots() {
     let schedule = Schedule::new()
         .at(Duration::from_secs(4), Action::Crash(victim.clone()))
         .at(Duration::from_secs(7), Action::Restart(victim));
-    // Blocks come every ~200 ms under this load: height 80 is well after
-    // the restart, so the victim must catch up dozens of blocks.
+    // Height 80 comes within ~8 simulated seconds under this load, well
+    // after the restart, so the victim must catch up dozens of blocks.
     let results = run(base(network, 80, 4)
         .crash(Crash::Schedule(schedule))
         .seeds([8, 9]));

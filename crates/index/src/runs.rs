@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use redb::{ReadableTable, Table};
 
+use crate::codec::{Reader, put_varint};
 use crate::error::{IndexError, corrupt};
 
 /// Most seqs in one run.
@@ -19,25 +20,12 @@ pub(crate) const MAX_RUN: usize = 512;
 pub(crate) fn decode(first: u64, rest: &[u8]) -> Result<Vec<u64>, IndexError> {
     let mut out = vec![first];
     let mut last = first;
-    let mut delta = 0u64;
-    let mut shift = 0u32;
-    for &byte in rest {
-        if shift > 63 {
-            return Err(corrupt("posting run: varint too long"));
-        }
-        delta |= u64::from(byte & 0x7f) << shift;
-        shift += 7;
-        if byte & 0x80 == 0 {
-            last = last
-                .checked_add(delta)
-                .ok_or_else(|| corrupt("posting run: seq overflows"))?;
-            out.push(last);
-            delta = 0;
-            shift = 0;
-        }
-    }
-    if shift != 0 {
-        return Err(corrupt("posting run: truncated varint"));
+    let mut reader = Reader::new(rest, "posting run");
+    while !reader.is_empty() {
+        last = last
+            .checked_add(reader.varint()?)
+            .ok_or_else(|| corrupt("posting run: seq overflows"))?;
+        out.push(last);
     }
     Ok(out)
 }
@@ -46,16 +34,7 @@ pub(crate) fn decode(first: u64, rest: &[u8]) -> Result<Vec<u64>, IndexError> {
 pub(crate) fn encode(seqs: &[u64]) -> Vec<u8> {
     let mut out = Vec::with_capacity(seqs.len() * 2);
     for pair in seqs.windows(2) {
-        let mut delta = pair[1] - pair[0];
-        loop {
-            let byte = (delta & 0x7f) as u8;
-            delta >>= 7;
-            if delta == 0 {
-                out.push(byte);
-                break;
-            }
-            out.push(byte | 0x80);
-        }
+        put_varint(&mut out, pair[1] - pair[0]);
     }
     out
 }
