@@ -48,10 +48,12 @@ pub struct NodeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_block_interval_ms: Option<u64>,
     /// MiB of page cache for the state and event-log databases (default
-    /// 256; the query index has its own, `index_cache_mib`).
+    /// [`DEFAULT_STORAGE_CACHE_MIB`]; the query index has its own,
+    /// `index_cache_mib`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_cache_mib: Option<usize>,
-    /// MiB of page cache for the query index (default 256).
+    /// MiB of page cache for the query index (default
+    /// [`DEFAULT_INDEX_CACHE_MIB`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_cache_mib: Option<usize>,
     /// `false`: keep no query index — a validator that serves no queries
@@ -59,6 +61,16 @@ pub struct NodeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_index: Option<bool>,
 }
+
+/// Default page cache of the state and event-log databases. With the index
+/// cache below, a validator stays under 1 GiB resident at 1,000,000 events
+/// (BENCHMARKS.md, memory row); the state's cold reads are what a larger
+/// cache saves, so it gets the larger share.
+pub const DEFAULT_STORAGE_CACHE_MIB: usize = 192;
+/// Default page cache of the query index: queries stay within their targets
+/// with far less (BENCHMARKS.md), and what is not cached is still in the
+/// operating system's page cache.
+pub const DEFAULT_INDEX_CACHE_MIB: usize = 64;
 
 /// An organisation whose encrypted documents this node can open.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -321,7 +321,7 @@ where
         buffered::Config {
             public_key: public_key.clone(),
             mailbox_size: mailbox,
-            deque_size: 32,
+            deque_size: 4,
             priority: false,
             codec_config: (),
             peer_provider: peers.clone(),
