@@ -70,7 +70,7 @@ pub const DEFAULT_STORAGE_CACHE_MIB: usize = 192;
 /// Default page cache of the query index: queries stay within their targets
 /// with far less (BENCHMARKS.md), and what is not cached is still in the
 /// operating system's page cache.
-pub const DEFAULT_INDEX_CACHE_MIB: usize = 64;
+pub const DEFAULT_INDEX_CACHE_MIB: usize = 32;
 
 /// An organisation whose encrypted documents this node can open.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -87,7 +87,11 @@ pub fn run(home_dir: &Path) -> Result<()> {
         );
         let mut engine_config = EngineConfig::new(crate::storage_format::PARTITION_PREFIX);
         // 4 KiB pages; smaller saves memory and costs catch-up speed (BENCHMARKS.md).
-        engine_config.cache_pages = home.config.storage_cache_mib.unwrap_or(DEFAULT_STORAGE_CACHE_MIB) * 256;
+        engine_config.cache_pages = home
+            .config
+            .storage_cache_mib
+            .unwrap_or(DEFAULT_STORAGE_CACHE_MIB)
+            * 256;
         if let Some(ms) = home.config.min_block_interval_ms {
             engine_config.block_policy.min_interval = std::time::Duration::from_millis(ms);
         }
@@ -105,7 +109,10 @@ pub fn run(home_dir: &Path) -> Result<()> {
         let index = if home.config.query_index == Some(false) {
             None
         } else {
-            let cache_mib = home.config.index_cache_mib.unwrap_or(DEFAULT_INDEX_CACHE_MIB);
+            let cache_mib = home
+                .config
+                .index_cache_mib
+                .unwrap_or(DEFAULT_INDEX_CACHE_MIB);
             match open_index(&data_dir.join("index.redb"), cache_mib << 20) {
                 Ok(index) => Some(Arc::new(index)),
                 Err(err) => {

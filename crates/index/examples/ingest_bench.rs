@@ -5,6 +5,7 @@
 //! cargo run --release -p tracechain-index --example ingest_bench
 //! # options: --events N (1,000,000)  --block N (events per block, 500)
 //! #          --batch N (blocks per write transaction, 1)  --dir PATH
+//! #          --cache-mib N (page cache; the node's default otherwise 256)
 //! ```
 //!
 //! Every event has the shape `tracechain bench capture` submits: one
@@ -21,6 +22,7 @@ struct Options {
     events: u64,
     block: u64,
     batch: u64,
+    cache_mib: Option<usize>,
     dir: Option<PathBuf>,
 }
 
@@ -29,6 +31,7 @@ fn options() -> Result<Options, String> {
         events: 1_000_000,
         block: 500,
         batch: 1,
+        cache_mib: None,
         dir: None,
     };
     let mut args = std::env::args().skip(1);
@@ -40,6 +43,7 @@ fn options() -> Result<Options, String> {
             "--events" => o.events = number()?,
             "--block" => o.block = number()?.max(1),
             "--batch" => o.batch = number()?.max(1),
+            "--cache-mib" => o.cache_mib = Some(number()? as usize),
             "--dir" => o.dir = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown option {other}")),
         }
@@ -88,7 +92,11 @@ fn main() -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let path = dir.join("ingest.redb");
     let _ = std::fs::remove_file(&path);
-    let index = Index::open(&path).map_err(|e| e.to_string())?;
+    let index = match o.cache_mib {
+        Some(mib) => Index::open_with_cache(&path, mib << 20),
+        None => Index::open(&path),
+    }
+    .map_err(|e| e.to_string())?;
 
     let blocks = o.events.div_ceil(o.block);
     let (mut height, mut applied, mut window) = (0u64, Duration::ZERO, Duration::ZERO);
