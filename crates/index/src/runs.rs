@@ -8,10 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use redb::{ReadableTable, Table};
+use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::codec::{Reader, put_varint};
 use crate::error::{IndexError, corrupt};
+use crate::schema::RunTable;
 
 /// Most seqs in one run.
 pub(crate) const MAX_RUN: usize = 512;
@@ -77,24 +78,31 @@ pub(crate) fn all(
     Ok(out)
 }
 
-/// One table's seqs added in this write transaction, by term.
-#[derive(Default)]
-pub(crate) struct PendingRuns(BTreeMap<u64, Vec<u64>>);
+/// A filter table being written, with the seqs this write transaction adds
+/// to it by term (written as runs when the transaction finishes).
+pub(crate) struct RunWriter<'t> {
+    table: Table<'t, (u64, u64), &'static [u8]>,
+    pending: BTreeMap<u64, Vec<u64>>,
+}
 
-impl PendingRuns {
+impl<'t> RunWriter<'t> {
+    pub(crate) fn open(txn: &'t WriteTransaction, def: RunTable) -> Result<Self, IndexError> {
+        Ok(RunWriter {
+            table: txn.open_table(def)?,
+            pending: BTreeMap::new(),
+        })
+    }
+
     /// Adds `seq` under `term` (seqs arrive in ascending order).
     pub(crate) fn push(&mut self, term: u64, seq: u64) {
-        self.0.entry(term).or_default().push(seq);
+        self.pending.entry(term).or_default().push(seq);
     }
 
     /// Writes the collected seqs as runs.
-    pub(crate) fn flush(
-        &mut self,
-        table: &mut Table<'_, (u64, u64), &'static [u8]>,
-    ) -> Result<(), IndexError> {
-        for (term, seqs) in std::mem::take(&mut self.0) {
+    pub(crate) fn flush(&mut self) -> Result<(), IndexError> {
+        for (term, seqs) in std::mem::take(&mut self.pending) {
             for run in seqs.chunks(MAX_RUN) {
-                table.insert((term, run[0]), encode(run).as_slice())?;
+                self.table.insert((term, run[0]), encode(run).as_slice())?;
             }
         }
         Ok(())
@@ -125,24 +133,24 @@ mod tests {
     fn seek_finds_the_next_seq_across_runs() {
         let file = tempfile::NamedTempFile::new().unwrap();
         let db = redb::Database::create(file.path()).unwrap();
-        let def: redb::TableDefinition<(u64, u64), &[u8]> = redb::TableDefinition::new("t");
+        let def: RunTable = redb::TableDefinition::new("t");
         let txn = db.begin_write().unwrap();
         {
-            let mut table = txn.open_table(def).unwrap();
-            let mut pending = PendingRuns::default();
+            let mut writer = RunWriter::open(&txn, def).unwrap();
             for seq in (0..2_000).step_by(3) {
-                pending.push(7, seq);
+                writer.push(7, seq);
             }
-            pending.push(8, 5);
-            pending.flush(&mut table).unwrap();
+            writer.push(8, 5);
+            writer.flush().unwrap();
+            let table = &writer.table;
             for target in [0, 1, 3, 1_535, 1_536, 1_537, 1_998] {
                 let want = (0..2_000).step_by(3).find(|s| *s >= target);
-                assert_eq!(seek(&table, 7, target).unwrap(), want, "target {target}");
+                assert_eq!(seek(table, 7, target).unwrap(), want, "target {target}");
             }
-            assert_eq!(seek(&table, 7, 1_999).unwrap(), None);
-            assert_eq!(seek(&table, 8, 0).unwrap(), Some(5));
-            assert_eq!(seek(&table, 9, 0).unwrap(), None);
-            assert_eq!(all(&table, 7).unwrap().len(), 667);
+            assert_eq!(seek(table, 7, 1_999).unwrap(), None);
+            assert_eq!(seek(table, 8, 0).unwrap(), Some(5));
+            assert_eq!(seek(table, 9, 0).unwrap(), None);
+            assert_eq!(all(table, 7).unwrap().len(), 667);
         }
         txn.commit().unwrap();
     }

@@ -10,31 +10,8 @@ use crate::codec::{ActionCode, EventRecord, Kind, Posting, RecallRecord, encode_
 use crate::error::{IndexError, corrupt, hex};
 use crate::model::{BlockUpdate, CHILD_ROLES, IndexedEvent, RoleSet};
 use crate::pages::{self, Appender};
-use crate::runs::PendingRuns;
+use crate::runs::RunWriter;
 use crate::schema::*;
-
-/// A filter table and the seqs this transaction adds to it.
-struct FilterTable<'t> {
-    table: Table<'t, (u64, u64), &'static [u8]>,
-    pending: PendingRuns,
-}
-
-impl<'t> FilterTable<'t> {
-    fn open(txn: &'t WriteTransaction, def: RunTable) -> Result<Self, IndexError> {
-        Ok(FilterTable {
-            table: txn.open_table(def)?,
-            pending: PendingRuns::default(),
-        })
-    }
-
-    fn push(&mut self, term: u64, seq: u64) {
-        self.pending.push(term, seq);
-    }
-
-    fn flush(&mut self) -> Result<(), IndexError> {
-        self.pending.flush(&mut self.table)
-    }
-}
 
 /// Ids of the names nearly every event repeats (vocabulary, locations,
 /// organisations, GTIN classes), as committed: interning them from memory
@@ -54,14 +31,14 @@ pub(crate) struct BlockWriter<'t> {
     event_json: Table<'t, u64, &'static [u8]>,
     event_by_hash: Table<'t, &'static [u8; 32], u64>,
     by_ident: Table<'t, (u64, u64), [u8; crate::codec::POSTING_LEN]>,
-    by_class: FilterTable<'t>,
-    by_biz_step: FilterTable<'t>,
-    by_biz_location: FilterTable<'t>,
-    by_read_point: FilterTable<'t>,
-    by_org: FilterTable<'t>,
-    by_transformation: FilterTable<'t>,
-    by_type: FilterTable<'t>,
-    by_action: FilterTable<'t>,
+    by_class: RunWriter<'t>,
+    by_biz_step: RunWriter<'t>,
+    by_biz_location: RunWriter<'t>,
+    by_read_point: RunWriter<'t>,
+    by_org: RunWriter<'t>,
+    by_transformation: RunWriter<'t>,
+    by_type: RunWriter<'t>,
+    by_action: RunWriter<'t>,
     by_time: Table<'t, (i64, u64), ()>,
     errors: Table<'t, &'static [u8; 32], &'static [u8; 32]>,
     recalls: Table<'t, (u64, u64), &'static [u8]>,
@@ -96,14 +73,14 @@ impl<'t> BlockWriter<'t> {
             event_json: txn.open_table(EVENT_JSON)?,
             event_by_hash: txn.open_table(EVENT_BY_HASH)?,
             by_ident: txn.open_table(BY_IDENT)?,
-            by_class: FilterTable::open(txn, BY_CLASS)?,
-            by_biz_step: FilterTable::open(txn, BY_BIZ_STEP)?,
-            by_biz_location: FilterTable::open(txn, BY_BIZ_LOCATION)?,
-            by_read_point: FilterTable::open(txn, BY_READ_POINT)?,
-            by_org: FilterTable::open(txn, BY_ORG)?,
-            by_transformation: FilterTable::open(txn, BY_TRANSFORMATION)?,
-            by_type: FilterTable::open(txn, BY_TYPE)?,
-            by_action: FilterTable::open(txn, BY_ACTION)?,
+            by_class: RunWriter::open(txn, BY_CLASS)?,
+            by_biz_step: RunWriter::open(txn, BY_BIZ_STEP)?,
+            by_biz_location: RunWriter::open(txn, BY_BIZ_LOCATION)?,
+            by_read_point: RunWriter::open(txn, BY_READ_POINT)?,
+            by_org: RunWriter::open(txn, BY_ORG)?,
+            by_transformation: RunWriter::open(txn, BY_TRANSFORMATION)?,
+            by_type: RunWriter::open(txn, BY_TYPE)?,
+            by_action: RunWriter::open(txn, BY_ACTION)?,
             by_time: txn.open_table(BY_TIME)?,
             errors: txn.open_table(ERRORS)?,
             recalls: txn.open_table(RECALLS)?,
