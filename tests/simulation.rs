@@ -142,7 +142,7 @@ impl Network {
         let mut config = EngineConfig::new(format!("validator-{index}"));
         config.cache_pages = 256;
         // Small sections, so the pruner removes some within a short run.
-        config.state_section_ops = 64;
+        config.state_section_ops = commonware_utils::NZU64!(64);
         config
     }
 }

@@ -5,7 +5,7 @@
 //! cargo run --release -p tracechain-index --example ingest_bench
 //! # options: --events N (1,000,000)  --block N (events per block, 500)
 //! #          --batch N (blocks per write transaction, 1)  --dir PATH
-//! #          --cache-mib N (page cache; the node's default otherwise 256)
+//! #          --cache-mib N (page cache; otherwise `Index::open`'s 256)
 //! ```
 //!
 //! Every event has the shape `tracechain bench capture` submits: one

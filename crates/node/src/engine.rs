@@ -133,7 +133,7 @@ pub struct EngineConfig {
     /// Pages (4 KiB) of storage cache.
     pub cache_pages: usize,
     /// Operations per state journal section (see `StorageConfig`).
-    pub state_section_ops: u64,
+    pub state_section_ops: std::num::NonZeroU64,
 }
 
 impl EngineConfig {

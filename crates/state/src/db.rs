@@ -58,11 +58,11 @@ pub struct StorageConfig {
     pub page_cache: CacheRef,
     /// Operations per state journal section, the unit pruning removes
     /// (fixed for a data directory; small only in simulations).
-    pub state_section_ops: u64,
+    pub state_section_ops: NonZeroU64,
 }
 
 /// Operations per state journal section on disk.
-pub const STATE_SECTION_OPS: u64 = 4096;
+pub const STATE_SECTION_OPS: NonZeroU64 = NZU64!(4096);
 
 impl StorageConfig {
     /// A config with a page cache of `cache_pages` pages of 4 KiB.
@@ -95,8 +95,7 @@ impl StorageConfig {
             merkle_config: self.merkle("state"),
             journal_config: VarJournalConfig {
                 partition: format!("{}-state-log", self.prefix),
-                items_per_section: NonZeroU64::new(self.state_section_ops)
-                    .unwrap_or(NZU64!(STATE_SECTION_OPS)),
+                items_per_section: self.state_section_ops,
                 compression: None,
                 codec_config: ((), ()),
                 page_cache: self.page_cache.clone(),
