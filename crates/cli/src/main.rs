@@ -23,6 +23,24 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::{net::IpAddr, path::PathBuf};
 
+/// jemalloc, not the system allocator: a node allocates and frees millions
+/// of small strings a second (parsed EPCIS events) across threads, where
+/// glibc's malloc spent a quarter of the process's time; jemalloc finalizes
+/// ~28 % more events per second at a lower memory peak per event
+/// (docs/adr/0016-jemalloc.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read once at start-up. Two arenas (its default is
+/// four per core) and unused pages handed back after 2 s by a background
+/// thread keep a loaded validator's peak ~90 MB lower at the same
+/// throughput; `_RJEM_MALLOC_CONF` in the environment still overrides.
+#[cfg(not(target_env = "msvc"))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static JEMALLOC_OPTIONS: &[u8; 70] =
+    b"narenas:2,background_thread:true,dirty_decay_ms:2000,muzzy_decay_ms:0\0";
+
 #[derive(Parser)]
 #[command(
     name = "tracechain",

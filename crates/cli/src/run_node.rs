@@ -30,23 +30,8 @@ fn open_index(path: &Path, cache_bytes: usize) -> Result<Index> {
     }
 }
 
-/// Allocations of a MiB or more (blocks, batches of operations, request
-/// bodies) get their own mappings, returned to the system when freed.
-/// glibc otherwise raises this threshold after the first such free and
-/// serves later ones from its arenas, which then stay large: 130-170 MB of
-/// resident memory at 500,000 events (BENCHMARKS.md, issue 6 steps).
-fn map_large_allocations() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called before
-    // the node starts its threads.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
-
 /// Runs the node in `home` until the process is stopped.
 pub fn run(home_dir: &Path) -> Result<()> {
-    map_large_allocations();
     let home = Home::load(home_dir)?;
     crate::logging::init(&home.config.log_level);
     let public_key = home.key.public_key();
