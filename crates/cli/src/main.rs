@@ -25,9 +25,9 @@ use std::{net::IpAddr, path::PathBuf};
 
 /// jemalloc, not the system allocator: a node allocates and frees millions
 /// of small strings a second (parsed EPCIS events) across threads, where
-/// glibc's malloc spent a quarter of the process's time; jemalloc finalizes
-/// ~28 % more events per second at a lower memory peak per event
-/// (docs/adr/0016-jemalloc.md).
+/// glibc's malloc spent a quarter of the process's time; with jemalloc a
+/// node finalizes 20-28 % more events per second at a lower memory peak
+/// per event (docs/adr/0016-jemalloc.md).
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
