@@ -323,7 +323,7 @@ where
             mailbox_size: mailbox,
             // Blocks kept per sender, decoded: a peer asks for a proposal
             // within a few views, and marshal's cache serves anything older.
-            // 32 held ~180 MB of recent blocks on a loaded validator for no
+            // 32 held ~170 MB of recent blocks on a loaded validator for no
             // throughput (BENCHMARKS.md, issue 6 steps).
             deque_size: 4,
             priority: false,
