@@ -3,6 +3,7 @@
 //! transaction, and from those the throughput ceiling of the network under
 //! test (ADR 0010 explains the model).
 
+use crate::run_node::NodeContext;
 use anyhow::{Context, Result, bail};
 use commonware_runtime::{Runner as _, Supervisor as _};
 use commonware_storage::{merkle::Location, qmdb::floor::Proportional};
@@ -12,6 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 use tracechain_executor::BlockEnv;
+use tracechain_kernel_cache::KernelCached;
 use tracechain_state::{MemoryStore, StateRead, StateValue, StorageConfig, Store, StoreError};
 use tracechain_types::{
     Digest, LogRecord, Payload, PrivateKey, Transaction, domain::OrganisationSpec,
@@ -249,7 +251,7 @@ fn measure_commit(blocks: &[BlockWrites]) -> Result<f64> {
         .with_storage_directory(&dir)
         .with_worker_threads(1);
     let result = commonware_runtime::tokio::Runner::new(config)
-        .start(|context| async move { commit_blocks(context, blocks).await });
+        .start(|context| async move { commit_blocks(KernelCached::new(context), blocks).await });
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -264,12 +266,9 @@ fn tempdir() -> Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-async fn commit_blocks(
-    context: commonware_runtime::tokio::Context,
-    blocks: &[BlockWrites],
-) -> Result<f64> {
+async fn commit_blocks(context: NodeContext, blocks: &[BlockWrites]) -> Result<f64> {
     let (state_config, log_config) =
-        StorageConfig::new("limits", 16_384).databases::<commonware_runtime::tokio::Context>();
+        StorageConfig::new("limits", 16_384).databases::<NodeContext>();
     let mut log = tracechain_state::LogDb::init(context.child("log"), log_config, None)
         .await
         .map_err(|e| anyhow::anyhow!("opening the log: {e}"))?;

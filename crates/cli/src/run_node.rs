@@ -7,9 +7,14 @@ use commonware_runtime::{Metrics as _, Runner as _, Spawner as _, Supervisor as 
 use std::{path::Path, sync::Arc};
 use tracechain_api::{ApiState, NodeInfo, webhooks::Webhooks};
 use tracechain_index::Index;
+use tracechain_kernel_cache::KernelCached;
 use tracechain_node::{ChainSpec, EngineConfig, NodeHandle, documents::Documents, engine, p2p};
 use tracechain_types::to_hex;
 use tracing::info;
+
+/// The context a node runs in: the tokio runtime with storage through the
+/// kernel's page cache (ADR 0017).
+pub type NodeContext = KernelCached<tokio::Context>;
 
 /// Opens the query index; one written by a version with another layout is
 /// deleted and rebuilt from the chain (it is derived data; the indexer
@@ -61,11 +66,14 @@ pub fn run(home_dir: &Path) -> Result<()> {
     let runner = tokio::Runner::new(config);
     let data_dir_for_index = data_dir.clone();
     let organisation_keys = home.organisation_keys()?;
-    runner.start(|context| async move {
+    runner.start(|runtime| async move {
         let data_dir = data_dir_for_index;
-        let spec = ChainSpec::new::<tokio::Context>(home.genesis.clone());
+        // Storage through the kernel's page cache (ADR 0017); p2p keeps the
+        // runtime's own context, as its channel types name it.
+        let context = KernelCached::new(runtime);
+        let spec = ChainSpec::new::<NodeContext>(home.genesis.clone());
         let network = p2p::start(
-            &context,
+            context.inner(),
             home.key.clone(),
             &home.genesis,
             home.config.p2p_listen,
