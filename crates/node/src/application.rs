@@ -15,10 +15,10 @@ use commonware_glue::stateful::{Application, Finality, Input, Proposed, db::Data
 use commonware_runtime::Clock;
 use futures::StreamExt;
 use std::{sync::Arc, time::Duration};
-use tracechain_executor::{BlockEnv, build_block, execute_block};
+use tracechain_executor::{BlockEnv, build_block, capture, execute_block};
 use tracechain_state::{BlockBatches, Databases, store::Roots};
 use tracechain_types::{
-    Block, Header, PublicKey, Transaction,
+    Block, Header, Payload, PublicKey, Transaction,
     block::{BlockContext, MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS, tx_root},
     genesis::FoundingOrganisation,
     transaction::TX_NAMESPACE,
@@ -414,6 +414,7 @@ impl App {
         E: tracechain_state::store::StorageContext + rand_core::CryptoRng,
     {
         self.check_shape(runtime, block, parent, finality)?;
+        prewarm_documents(runtime, block);
         let env = self.env(block.header.height, block.header.timestamp_ms);
         let mut store = BlockBatches::new(batches);
         execute_block(&mut store, &env, &block.txs)
@@ -428,6 +429,30 @@ impl App {
         }
         Ok(merkleized)
     }
+}
+
+/// Starts parsing the block's capture documents from the end on another
+/// thread while execution parses them from the start (see
+/// `capture::prewarm_backwards`), unless the last one is cached already —
+/// as on a validator that admitted them.
+fn prewarm_documents<E: commonware_runtime::Spawner>(runtime: &E, block: &Block) {
+    let documents: Vec<&Vec<u8>> = block
+        .txs
+        .iter()
+        .filter_map(|tx| match tx.payload() {
+            Payload::Capture { document } => Some(document),
+            _ => None,
+        })
+        .collect();
+    match documents.last() {
+        Some(last) if documents.len() > 1 && !capture::is_parsed(last) => {}
+        _ => return,
+    }
+    let owned: Vec<Vec<u8>> = documents.into_iter().cloned().collect();
+    runtime
+        .child("prewarm")
+        .shared(true)
+        .spawn(move |_| async move { capture::prewarm_backwards(&owned) });
 }
 
 /// Height type conversion for callers outside consensus.

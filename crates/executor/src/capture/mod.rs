@@ -57,6 +57,35 @@ pub fn parse_document(document: &[u8]) -> Result<std::sync::Arc<[Event]>, Failur
     parsed::get_or_parse(document, || parse_uncached(document))
 }
 
+/// Parses a block's capture documents into the shared cache from the last
+/// one backwards, stopping at the first that is already there. Run beside
+/// the block's execution, which parses forwards, the two meet in the
+/// middle: a replaying node parses (and hashes events) on two cores
+/// instead of one. A
+/// validator that admitted the documents finds the last one cached and
+/// stops at once. Parsing is a pure function of the bytes, so who parsed a
+/// document never changes what execution does with it.
+pub fn prewarm_backwards(documents: &[Vec<u8>]) {
+    for document in documents.iter().rev() {
+        let parse = || {
+            let events = parse_uncached(document)?;
+            // Canonical hashes are memoized in the events; execution needs them.
+            for event in &events {
+                event.hash();
+            }
+            Ok(events)
+        };
+        if !parsed::parse_if_absent(document, parse) {
+            break;
+        }
+    }
+}
+
+/// Whether `document` was parsed recently (and so is cached).
+pub fn is_parsed(document: &[u8]) -> bool {
+    parsed::is_cached(document)
+}
+
 fn parse_uncached(document: &[u8]) -> Result<Vec<Event>, Failure> {
     let text = std::str::from_utf8(document)
         .map_err(|_| Failure::new("invalid_epcis", "the document is not UTF-8"))?;

@@ -34,6 +34,27 @@ pub(crate) fn get_or_parse(
     Ok(events)
 }
 
+/// Whether `document` is in the cache.
+pub(crate) fn is_cached(document: &[u8]) -> bool {
+    cache().get(&tracechain_types::hash(document).0).is_some()
+}
+
+/// Parses `document` into the cache unless it is there already; `false`
+/// when it was (the caller may stop: someone else got there first).
+pub(crate) fn parse_if_absent(
+    document: &[u8],
+    parse: impl FnOnce() -> Result<Vec<Event>, Failure>,
+) -> bool {
+    let key = tracechain_types::hash(document).0;
+    if cache().get(&key).is_some() {
+        return false;
+    }
+    if let Ok(events) = parse() {
+        cache().insert(key, events.into());
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +77,33 @@ mod tests {
             let failed = get_or_parse(bad, || Err(Failure::new("invalid_epcis", "bad")));
             assert!(failed.is_err());
         }
+    }
+}
+
+#[cfg(test)]
+mod prewarm_tests {
+    use crate::capture::{is_parsed, prewarm_backwards};
+
+    fn document(serial: u32) -> Vec<u8> {
+        format!(
+            r#"{{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-01-01T00:00:00Z","epcisBody":{{"eventList":[{{"type":"ObjectEvent","eventTime":"2025-01-01T10:00:00Z","eventTimeZoneOffset":"+00:00","epcList":["urn:epc:id:sgtin:0614141.107346.prewarm{serial}"],"action":"ADD","bizStep":"commissioning"}}]}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn prewarming_parses_backwards_until_a_cached_document() {
+        let block: Vec<Vec<u8>> = (0..4).map(document).collect();
+        // Execution got as far as the second document.
+        assert!(crate::capture::parse_document(&block[1]).is_ok());
+        prewarm_backwards(&block);
+        assert!(!is_parsed(&block[0]), "stops at the cached one");
+        assert!(is_parsed(&block[2]) && is_parsed(&block[3]));
+
+        // Nothing to do when the last one is there already.
+        let other: Vec<Vec<u8>> = (10..13).map(document).collect();
+        assert!(crate::capture::parse_document(&other[2]).is_ok());
+        prewarm_backwards(&other);
+        assert!(!is_parsed(&other[0]) && !is_parsed(&other[1]));
     }
 }
