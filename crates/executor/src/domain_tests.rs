@@ -155,7 +155,7 @@ impl Chain {
     }
 }
 
-fn document(events: &[String]) -> Vec<u8> {
+pub(crate) fn document(events: &[String]) -> Vec<u8> {
     format!(
         r#"{{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-01-01T00:00:00Z","epcisBody":{{"eventList":[{}]}}}}"#,
         events.join(",")
@@ -163,7 +163,7 @@ fn document(events: &[String]) -> Vec<u8> {
     .into_bytes()
 }
 
-fn object(action: &str, step: &str, epcs: &[&str], minute: u32, extra: &str) -> String {
+pub(crate) fn object(action: &str, step: &str, epcs: &[&str], minute: u32, extra: &str) -> String {
     let list: Vec<String> = epcs.iter().map(|e| format!("\"{e}\"")).collect();
     format!(
         r#"{{"type":"ObjectEvent","eventTime":"2025-01-01T10:{minute:02}:00Z","eventTimeZoneOffset":"+00:00","epcList":[{}],"action":"{action}","bizStep":"{step}"{extra}}}"#,

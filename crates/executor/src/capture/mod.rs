@@ -62,8 +62,8 @@ pub fn parse_document(document: &[u8]) -> Result<std::sync::Arc<[Event]>, Failur
 /// the block's execution, which parses forwards, the two meet in the
 /// middle: a replaying node parses (and hashes events) on two cores
 /// instead of one. A validator that admitted the documents finds the last
-/// one cached and stops at once. Parsing is a pure function of the bytes, so who parsed a
-/// document never changes what execution does with it.
+/// one cached and stops at once. Parsing is a pure function of the bytes,
+/// so who parsed a document never changes what execution does with it.
 pub fn prewarm_backwards(documents: &[Vec<u8>]) {
     for document in documents.iter().rev() {
         let parse = || {

@@ -82,13 +82,14 @@ mod tests {
 
 #[cfg(test)]
 mod prewarm_tests {
-    use crate::capture::{is_parsed, prewarm_backwards};
+    use crate::{
+        capture::{is_parsed, prewarm_backwards},
+        domain_tests,
+    };
 
     fn document(serial: u32) -> Vec<u8> {
-        format!(
-            r#"{{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-01-01T00:00:00Z","epcisBody":{{"eventList":[{{"type":"ObjectEvent","eventTime":"2025-01-01T10:00:00Z","eventTimeZoneOffset":"+00:00","epcList":["urn:epc:id:sgtin:0614141.107346.prewarm{serial}"],"action":"ADD","bizStep":"commissioning"}}]}}}}"#
-        )
-        .into_bytes()
+        let epc = format!("urn:epc:id:sgtin:0614141.107346.prewarm{serial}");
+        domain_tests::document(&[domain_tests::object("ADD", "commissioning", &[&epc], 0, "")])
     }
 
     #[test]
