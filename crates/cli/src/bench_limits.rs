@@ -216,6 +216,7 @@ fn measure_execute(workload: &Workload) -> Result<(f64, Vec<BlockWrites>)> {
             height: height as u64 + 1,
             timestamp_ms: 1_700_000_000_000 + height as u64,
             founding: founding.clone(),
+            acting: Default::default(),
         };
         let mut block = Recording {
             base: &chain,

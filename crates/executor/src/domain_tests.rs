@@ -104,6 +104,7 @@ impl Chain {
             height: self.height,
             timestamp_ms: 1_700_000_000_000 + self.height,
             founding: Arc::new(founding()),
+            acting: Default::default(),
         }
     }
 
@@ -590,6 +591,57 @@ fn agents_and_roles_are_managed_by_their_admin() {
     );
     let revoked = chain.capture(300, &[object("ADD", "commissioning", &[ITEM2], 1, "")]);
     assert_eq!(failed_code(&revoked), Some("role_missing"));
+}
+
+/// A block remembers the agents its captures acted as; a role change in
+/// the same block must still count for the captures after it.
+#[test]
+fn a_role_revoked_mid_block_stops_the_captures_after_it() {
+    let mut chain = Chain::new();
+    let packer = key(300).public_key();
+    let register = chain.sign(
+        BRAND,
+        Payload::RegisterAgent {
+            agent: packer.clone(),
+            display_name: "packer".into(),
+        },
+    );
+    let grant = chain.sign(
+        BRAND,
+        Payload::GrantRole {
+            agent: packer.clone(),
+            role: "capture:commissioning".into(),
+        },
+    );
+    assert_eq!(
+        chain.block(vec![register, grant]),
+        vec![Outcome::Applied, Outcome::Applied]
+    );
+    let mut capture = |chain: &mut Chain, epc: &str, minute: u32| {
+        chain.sign(
+            300,
+            Payload::Capture {
+                document: document(&[object("ADD", "commissioning", &[epc], minute, "")]),
+            },
+        )
+    };
+    let before = capture(&mut chain, ITEM, 0);
+    let again = capture(&mut chain, "urn:epc:id:sgtin:0614141.107346.2020", 1);
+    let revoke = chain.sign(
+        BRAND,
+        Payload::RevokeRole {
+            agent: packer,
+            role: "capture:commissioning".into(),
+        },
+    );
+    let after = capture(&mut chain, ITEM2, 2);
+    let outcomes = chain.block(vec![before, again, revoke, after]);
+    assert_eq!(
+        outcomes[..3],
+        [Outcome::Applied, Outcome::Applied, Outcome::Applied]
+    );
+    assert_eq!(failed_code(&outcomes[3]), Some("role_missing"));
+    assert!(chain.item(ITEM2).is_none());
 }
 
 #[test]

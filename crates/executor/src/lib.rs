@@ -24,7 +24,7 @@ mod payload;
 mod recall;
 
 use tracechain_state::{StateRead, Store, db::MAX_STATE_VALUE_BYTES, records};
-use tracechain_types::{Outcome, Receipt, Transaction, genesis::FoundingOrganisation};
+use tracechain_types::{Outcome, Payload, Receipt, Transaction, genesis::FoundingOrganisation};
 
 pub use payload::Failure;
 
@@ -37,6 +37,8 @@ pub struct BlockEnv {
     /// The founding organisations, applied at height 1 before its
     /// transactions.
     pub founding: std::sync::Arc<Vec<FoundingOrganisation>>,
+    /// Signers this block's captures acted as (filled while executing).
+    pub acting: membership::ActingAgents,
 }
 
 /// Applies what genesis puts into state, when `env` is the first block.
@@ -96,6 +98,7 @@ pub async fn execute_block(
     txs: &[Transaction],
 ) -> Result<BlockSummary, InvalidBlock> {
     apply_genesis_if_first(store, env).await?;
+    env.acting.forget();
     let mut summary = BlockSummary::default();
     for (index, tx) in txs.iter().enumerate() {
         let outcome = execute_transaction(store, env, index as u32, tx)
@@ -118,6 +121,7 @@ pub async fn build_block(
     candidates: Vec<Transaction>,
 ) -> Result<(Vec<Transaction>, BlockSummary), records::RecordError> {
     apply_genesis_if_first(store, env).await?;
+    env.acting.forget();
     let mut included = Vec::with_capacity(candidates.len());
     let mut summary = BlockSummary::default();
     for tx in candidates {
@@ -190,6 +194,10 @@ async fn execute_transaction(
     // Buffered, so a payload whose writes the state cannot hold fails whole.
     let mut overlay = overlay::Overlay::new(store);
     let applied = payload::apply(&mut overlay, env, tx).await?;
+    if !matches!(tx.payload(), Payload::Capture { .. }) {
+        // Only captures leave agents and organisations as they were.
+        env.acting.forget();
+    }
     let outcome = match (applied, overlay.oversized()) {
         (Ok(_), Some(size)) => Outcome::Failed {
             code: "state_limit".into(),

@@ -5,7 +5,10 @@
 //! once more than two thirds of the active members' admins approved it.
 
 use crate::{BlockEnv, payload::Failure};
-use std::collections::BTreeSet;
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{Arc, Mutex, MutexGuard},
+};
 use tracechain_state::{
     StateRead, Store,
     domain::{
@@ -43,6 +46,57 @@ pub(crate) async fn acting_agent(
             ),
         ))),
     }
+}
+
+/// The agents (with their organisations) captures of one block acted as.
+///
+/// A loaded block holds thousands of captures from a few hundred agents;
+/// reading each one's agent and organisation records from the state
+/// database was ~6 % of a block's processing. Only transactions other than
+/// captures change those records, so the block forgets what it learned
+/// whenever one executes, and when a block starts; a clone starts empty.
+#[derive(Default)]
+pub struct ActingAgents(Mutex<HashMap<PublicKey, Arc<(AgentRecord, OrganisationRecord)>>>);
+
+impl ActingAgents {
+    pub(crate) fn forget(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<PublicKey, Arc<(AgentRecord, OrganisationRecord)>>> {
+        // Plain values: a panic elsewhere leaves them usable.
+        self.0.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+impl Clone for ActingAgents {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for ActingAgents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ActingAgents({} known)", self.lock().len())
+    }
+}
+
+/// [`acting_agent`], remembered for the rest of the block while only
+/// captures execute.
+pub(crate) async fn acting_agent_in_block(
+    store: &impl StateRead,
+    env: &BlockEnv,
+    key: &PublicKey,
+) -> Checked<Arc<(AgentRecord, OrganisationRecord)>> {
+    if let Some(known) = env.acting.lock().get(key) {
+        return Ok(Ok(known.clone()));
+    }
+    let found = match acting_agent(store, key).await? {
+        Ok(found) => Arc::new(found),
+        Err(failure) => return Ok(Err(failure)),
+    };
+    env.acting.lock().insert(key.clone(), found.clone());
+    Ok(Ok(found))
 }
 
 /// The signer as the admin of an active member organisation.

@@ -12,6 +12,7 @@ fn env(height: u64) -> BlockEnv {
         height,
         timestamp_ms: 1_000 * height,
         founding: Default::default(),
+        acting: Default::default(),
     }
 }
 

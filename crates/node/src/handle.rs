@@ -209,12 +209,8 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         Some(height.get())
     }
 
-    /// A finalized block by height: one just applied from memory, an
-    /// older one from marshal's archive.
+    /// A finalized block by height.
     pub async fn block(&self, height: u64) -> Option<Arc<Block>> {
-        if let Some(block) = self.events.applied_block(height) {
-            return Some(block);
-        }
         let block = self.marshal.get_block(Height::new(height)).await?;
         let block = block.inner_shared();
         self.headers.insert(height, block.header.clone());

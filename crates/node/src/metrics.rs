@@ -2,7 +2,7 @@
 
 use commonware_runtime::{
     Metrics,
-    telemetry::metrics::{Counter, Gauge, MetricsExt as _},
+    telemetry::metrics::{Counter, Gauge, MetricsExt as _, histogram::Timed},
 };
 
 /// Gauges and counters the application updates as blocks finalize.
@@ -14,6 +14,10 @@ pub struct NodeMetrics {
     pub rejected_blocks: Counter,
     pub mempool_txs: Gauge,
     pub mempool_bytes: Gauge,
+    /// Where a block's processing goes (glue's `finalize_duration` and
+    /// `verify_duration` cover both and the commit around them).
+    pub execute_duration: Timed,
+    pub merkleize_duration: Timed,
 }
 
 impl NodeMetrics {
@@ -32,6 +36,16 @@ impl NodeMetrics {
             mempool_bytes: context.gauge(
                 "mempool_bytes",
                 "bytes of transactions waiting in the mempool",
+            ),
+            execute_duration: Timed::register(
+                context,
+                "execute_duration",
+                "seconds executing a block's transactions against its parent state",
+            ),
+            merkleize_duration: Timed::register(
+                context,
+                "merkleize_duration",
+                "seconds computing a block's state and log roots after execution",
             ),
         }
     }

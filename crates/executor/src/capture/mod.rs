@@ -9,7 +9,7 @@ mod parsed;
 
 pub use custody::{Brand, brand, effective_custodian, is_addressee, outermost};
 
-use crate::{BlockEnv, membership::acting_agent, overlay::Overlay, payload::Failure};
+use crate::{BlockEnv, membership::acting_agent_in_block, overlay::Overlay, payload::Failure};
 use tracechain_epcis::{EpcisErrors, Event, parse_capture};
 use tracechain_state::{
     Store,
@@ -115,10 +115,11 @@ pub(crate) async fn capture(
     tx: &Transaction,
     document: &[u8],
 ) -> Checked<Vec<LogRecord>> {
-    let (agent, org) = match acting_agent(store, tx.sender()).await? {
+    let acting = match acting_agent_in_block(store, env, tx.sender()).await? {
         Ok(found) => found,
         Err(failure) => return Ok(Err(failure)),
     };
+    let (agent, org) = &*acting;
     let events = match parse_document(document) {
         Ok(events) => events,
         Err(failure) => return Ok(Err(failure)),
@@ -128,11 +129,11 @@ pub(crate) async fn capture(
         let context = EventContext {
             env,
             tx: tx.id(),
-            org: &org,
+            org,
             event,
             hash: event.hash(),
         };
-        let outcome = capture_event(&mut overlay, &agent, &context, position as u32).await?;
+        let outcome = capture_event(&mut overlay, agent, &context, position as u32).await?;
         if let Err(failure) = outcome {
             return Ok(Err(failure.at_event(position)));
         }
