@@ -251,8 +251,14 @@ fn measure_commit(blocks: &[BlockWrites]) -> Result<f64> {
     let config = commonware_runtime::tokio::Config::new()
         .with_storage_directory(&dir)
         .with_worker_threads(1);
-    let result = commonware_runtime::tokio::Runner::new(config)
-        .start(|context| async move { commit_blocks(KernelCached::new(context), blocks).await });
+    let files = dir.clone();
+    let result = commonware_runtime::tokio::Runner::new(config).start(|context| async move {
+        commit_blocks(
+            KernelCached::new(context).reading_files_under(&files),
+            blocks,
+        )
+        .await
+    });
     let _ = std::fs::remove_dir_all(&dir);
     result
 }

@@ -68,9 +68,10 @@ pub fn run(home_dir: &Path) -> Result<()> {
     let organisation_keys = home.organisation_keys()?;
     runner.start(|runtime| async move {
         let data_dir = data_dir_for_index;
-        // Storage through the kernel's page cache (ADR 0017); p2p keeps the
-        // runtime's own context, as its channel types name it.
-        let context = KernelCached::new(runtime);
+        // Storage through the kernel's page cache, cached reads on the
+        // calling thread (ADR 0017); p2p keeps the runtime's own context, as
+        // its channel types name it.
+        let context = KernelCached::new(runtime).reading_files_under(&data_dir);
         let spec = ChainSpec::new::<NodeContext>(home.genesis.clone());
         let network = p2p::start(
             context.inner(),

@@ -617,7 +617,7 @@ fn a_role_revoked_mid_block_stops_the_captures_after_it() {
         chain.block(vec![register, grant]),
         vec![Outcome::Applied, Outcome::Applied]
     );
-    let mut capture = |chain: &mut Chain, epc: &str, minute: u32| {
+    let capture = |chain: &mut Chain, epc: &str, minute: u32| {
         chain.sign(
             300,
             Payload::Capture {

@@ -1,14 +1,35 @@
-//! A blob that never asks the kernel to bypass or drop its page cache.
+//! A blob that never asks the kernel to bypass or drop its page cache, and
+//! reads what the kernel has cached without a trip through the blocking
+//! pool.
 
+use crate::direct::DirectFile;
 use commonware_runtime::{Blob, Error, Handle, IoBufs, IoBufsMut, ReadOptions, WriteOptions};
-use futures::Stream;
+use futures::{
+    Stream,
+    future::{Either, ready},
+    stream,
+};
 
 /// Wraps a blob; every read and write goes through the kernel's page cache.
-pub struct KernelCachedBlob<B>(B);
+pub struct KernelCachedBlob<B> {
+    inner: B,
+    /// The same file, read on the calling thread when the kernel has the
+    /// bytes cached (none when it could not be opened or placed).
+    direct: Option<DirectFile>,
+}
 
 impl<B> KernelCachedBlob<B> {
-    pub(crate) fn new(inner: B) -> Self {
-        Self(inner)
+    pub(crate) fn new(inner: B, direct: Option<DirectFile>) -> Self {
+        Self { inner, direct }
+    }
+
+    /// Every range, if the kernel has all of them cached.
+    pub(crate) fn cached(&self, ranges: &[(u64, usize)]) -> Option<Vec<IoBufsMut>> {
+        let direct = self.direct.as_ref()?;
+        ranges
+            .iter()
+            .map(|&(offset, len)| direct.read_cached(offset, len))
+            .collect()
     }
 }
 
@@ -28,7 +49,8 @@ impl<B: Blob> Blob for KernelCachedBlob<B> {
         bufs: impl Into<IoBufsMut> + Send,
         options: ReadOptions,
     ) -> impl Future<Output = Result<IoBufsMut, Error>> + Send {
-        self.0.read_at_buf(offset, len, bufs, cached_read(options))
+        self.inner
+            .read_at_buf(offset, len, bufs, cached_read(options))
     }
 
     fn read_at(
@@ -37,7 +59,13 @@ impl<B: Blob> Blob for KernelCachedBlob<B> {
         len: usize,
         options: ReadOptions,
     ) -> impl Future<Output = Result<IoBufsMut, Error>> + Send {
-        self.0.read_at(offset, len, cached_read(options))
+        match self
+            .cached(&[(offset, len)])
+            .and_then(|mut bufs| bufs.pop())
+        {
+            Some(buf) => Either::Left(ready(Ok(buf))),
+            None => Either::Right(self.inner.read_at(offset, len, cached_read(options))),
+        }
     }
 
     fn read_many(
@@ -45,7 +73,10 @@ impl<B: Blob> Blob for KernelCachedBlob<B> {
         ranges: &[(u64, usize)],
         options: ReadOptions,
     ) -> impl Stream<Item = Result<(usize, IoBufsMut), Error>> + Send {
-        self.0.read_many(ranges, cached_read(options))
+        match self.cached(ranges) {
+            Some(bufs) => Either::Left(stream::iter(bufs.into_iter().enumerate().map(Ok))),
+            None => Either::Right(self.inner.read_many(ranges, cached_read(options))),
+        }
     }
 
     fn start_read_many(
@@ -53,7 +84,10 @@ impl<B: Blob> Blob for KernelCachedBlob<B> {
         ranges: &[(u64, usize)],
         options: ReadOptions,
     ) -> impl Future<Output = Handle<Vec<IoBufsMut>>> + Send {
-        self.0.start_read_many(ranges, cached_read(options))
+        match self.cached(ranges) {
+            Some(bufs) => Either::Left(ready(Handle::ready(Ok(bufs)))),
+            None => Either::Right(self.inner.start_read_many(ranges, cached_read(options))),
+        }
     }
 
     fn write_at(
@@ -62,19 +96,19 @@ impl<B: Blob> Blob for KernelCachedBlob<B> {
         bufs: impl Into<IoBufs> + Send,
         options: WriteOptions,
     ) -> impl Future<Output = Result<(), Error>> + Send {
-        self.0.write_at(offset, bufs, cached_write(options))
+        self.inner.write_at(offset, bufs, cached_write(options))
     }
 
     fn resize(&self, len: u64) -> impl Future<Output = Result<(), Error>> + Send {
-        self.0.resize(len)
+        self.inner.resize(len)
     }
 
     fn sync(&self) -> impl Future<Output = Result<(), Error>> + Send {
-        self.0.sync()
+        self.inner.sync()
     }
 
     fn start_sync(&self) -> impl Future<Output = Handle<()>> + Send {
-        self.0.start_sync()
+        self.inner.start_sync()
     }
 }
 
@@ -165,7 +199,7 @@ mod tests {
 
     #[test]
     fn page_cache_hints_are_dropped_and_durability_is_kept() {
-        let blob = KernelCachedBlob::new(Recording::default());
+        let blob = KernelCachedBlob::new(Recording::default(), None);
         block_on(async {
             let uncached = ReadOptions::DONT_CACHE;
             blob.read_at(0, 4, uncached).await.unwrap();
@@ -187,7 +221,7 @@ mod tests {
             .await
             .unwrap();
         });
-        let inner = &blob.0;
+        let inner = &blob.inner;
         let reads = inner.reads.lock().unwrap().clone();
         assert_eq!(reads, vec![ReadOptions::default(); 4]);
         let writes = inner.writes.lock().unwrap().clone();

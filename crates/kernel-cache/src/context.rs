@@ -1,6 +1,6 @@
 //! The context wrapper: storage wrapped, everything else delegated.
 
-use crate::KernelCachedBlob;
+use crate::{KernelCachedBlob, direct::DirectFile};
 use commonware_runtime::{
     BlobVersion, Clock, Error, Metrics, Name, Network, Resolver, SinkOf, Spawner, Storage,
     Strategizer, StreamOf, Supervisor, signal::Signal, telemetry::metrics::Metric,
@@ -10,6 +10,8 @@ use std::{
     net::{IpAddr, SocketAddr},
     num::NonZeroUsize,
     ops::RangeInclusive,
+    path::Path,
+    sync::Arc,
     time::{Duration, SystemTime},
 };
 
@@ -17,11 +19,18 @@ use std::{
 /// cache (see the crate documentation). Children and spawned tasks get the
 /// same wrapper.
 #[derive(Clone)]
-pub struct KernelCached<C>(C);
+pub struct KernelCached<C>(C, Option<Arc<Path>>);
 
 impl<C> KernelCached<C> {
     pub fn new(inner: C) -> Self {
-        Self(inner)
+        Self(inner, None)
+    }
+
+    /// Reads what the kernel has cached on the calling thread; `directory`
+    /// is the runtime's storage directory (where it keeps a partition's
+    /// blobs as `<partition>/<hex name>`).
+    pub fn reading_files_under(self, directory: &Path) -> Self {
+        Self(self.0, Some(directory.into()))
     }
 
     /// The wrapped context, for what must use the runtime's own type.
@@ -36,21 +45,21 @@ impl<C: Supervisor> Supervisor for KernelCached<C> {
     }
 
     fn child(&self, label: &'static str) -> Self {
-        Self(self.0.child(label))
+        Self(self.0.child(label), self.1.clone())
     }
 
     fn with_attribute(self, key: &'static str, value: impl std::fmt::Display) -> Self {
-        Self(self.0.with_attribute(key, value))
+        Self(self.0.with_attribute(key, value), self.1)
     }
 }
 
 impl<C: Spawner> Spawner for KernelCached<C> {
     fn shared(self, blocking: bool) -> Self {
-        Self(self.0.shared(blocking))
+        Self(self.0.shared(blocking), self.1)
     }
 
     fn dedicated(self) -> Self {
-        Self(self.0.dedicated())
+        Self(self.0.dedicated(), self.1)
     }
 
     fn spawn<F, Fut, T>(self, f: F) -> commonware_runtime::Handle<T>
@@ -59,7 +68,8 @@ impl<C: Spawner> Spawner for KernelCached<C> {
         Fut: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        self.0.spawn(move |inner| f(Self(inner)))
+        let files = self.1;
+        self.0.spawn(move |inner| f(Self(inner, files)))
     }
 
     fn stop(
@@ -175,7 +185,10 @@ impl<C: Storage> Storage for KernelCached<C> {
         versions: RangeInclusive<BlobVersion>,
     ) -> Result<(Self::Blob, u64, BlobVersion), Error> {
         let (blob, size, version) = self.0.open_versioned(partition, name, versions).await?;
-        Ok((KernelCachedBlob::new(blob), size, version))
+        let direct = self.1.as_ref().and_then(|directory| {
+            DirectFile::open(&directory.join(partition).join(hex::encode(name)), size)
+        });
+        Ok((KernelCachedBlob::new(blob, direct), size, version))
     }
 
     async fn remove(&self, partition: &str, name: Option<&[u8]>) -> Result<(), Error> {

@@ -9,10 +9,15 @@
 //! not the process's, that the kernel reclaims under pressure, and that
 //! holds the recently written state a validator reads back (ADR 0017).
 //!
+//! Reads the kernel has cached are made on the calling thread rather than
+//! through tokio's blocking pool (see `direct`), when the context is told
+//! where the runtime keeps its files.
+//!
 //! Everything except storage is passed through unchanged.
 
 mod blob;
 mod context;
+mod direct;
 
 pub use blob::KernelCachedBlob;
 pub use context::KernelCached;
