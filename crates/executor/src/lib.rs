@@ -26,6 +26,7 @@ mod recall;
 use tracechain_state::{StateRead, Store, db::MAX_STATE_VALUE_BYTES, records};
 use tracechain_types::{Outcome, Payload, Receipt, Transaction, genesis::FoundingOrganisation};
 
+pub use membership::ActingAgents;
 pub use payload::Failure;
 
 /// What execution needs to know about the block besides its transactions.

@@ -52,7 +52,7 @@ pub(crate) async fn acting_agent(
 ///
 /// A loaded block holds thousands of captures from a few hundred agents;
 /// reading each one's agent and organisation records from the state
-/// database was ~6 % of a block's processing. Only transactions other than
+/// database was ~6 % of a block's processing (perf, a catching-up node). Only transactions other than
 /// captures change those records, so the block forgets what it learned
 /// whenever one executes, and when a block starts; a clone starts empty.
 #[derive(Default)]
