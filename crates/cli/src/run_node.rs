@@ -35,10 +35,35 @@ fn open_index(path: &Path, cache_bytes: usize) -> Result<Index> {
     }
 }
 
+/// Lifts the soft limit on open files to the hard one. Every journal
+/// section and archive blob is a file, each open twice (ADR 0018), and a
+/// chain of millions of events keeps thousands of them open; the usual
+/// soft limit of 1,024 would stop the node long before that.
+fn raise_open_files_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    // `None` is unlimited: nothing to raise, or nothing the kernel accepts.
+    let limit = getrlimit(Resource::Nofile);
+    let (Some(current), Some(maximum)) = (limit.current, limit.maximum) else {
+        return;
+    };
+    if current >= maximum {
+        return;
+    }
+    let raised = rustix::process::Rlimit {
+        current: Some(maximum),
+        maximum: Some(maximum),
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => tracing::debug!(from = current, to = maximum, "raised the open-files limit"),
+        Err(err) => tracing::warn!(%err, "could not raise the open-files limit"),
+    }
+}
+
 /// Runs the node in `home` until the process is stopped.
 pub fn run(home_dir: &Path) -> Result<()> {
     let home = Home::load(home_dir)?;
     crate::logging::init(&home.config.log_level);
+    raise_open_files_limit();
     let public_key = home.key.public_key();
     let role = if home.genesis.validator(&public_key).is_some() {
         "validator"
