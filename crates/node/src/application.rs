@@ -86,7 +86,8 @@ pub struct App {
     events: ChainEvents,
     policy: BlockPolicy,
     metrics: NodeMetrics,
-    /// Headers of blocks this node processed, by digest. A block's checks
+    /// Headers of blocks this node built or processed, by digest (a peer's
+    /// block often extends this node's own proposal). A block's checks
     /// need only its parent's header; asking glue's ancestry for the parent
     /// makes marshal read, decompress and decode the whole parent block
     /// (1.8–2.4 s of a 25 s catch-up, BENCHMARKS.md). A digest names one
@@ -358,6 +359,7 @@ where
             "proposing"
         );
         let header = header_with_roots(consensus, parent, timestamp_ms, &txs, &roots);
+        self.processed.insert(header.digest(), header.clone());
         Some(Proposed {
             block: Block { header, txs },
             merkleized,
