@@ -58,6 +58,7 @@ pub async fn status<E: StorageContext + rand_core::CryptoRng>(
         })),
         "state_root": to_hex(roots.state_root),
         "log_root": to_hex(roots.log_root),
+        "lookup_root": to_hex(roots.lookup_root),
         "log_size": roots.log_size,
         "validators": validators,
         "peers_connected": peers_connected(&(api.metrics)(), &api.info.public_key),

@@ -25,6 +25,9 @@ pub struct HeaderView {
     pub log_root: String,
     pub log_floor: u64,
     pub log_size: u64,
+    pub lookup_root: String,
+    pub lookup_floor: u64,
+    pub lookup_size: u64,
     /// The canonical encoding of the header; its SHA-256 is `digest`.
     pub encoded: String,
 }
@@ -49,6 +52,9 @@ impl From<&Header> for HeaderView {
             log_root: to_hex(header.log_root),
             log_floor: header.log_floor,
             log_size: header.log_size,
+            lookup_root: to_hex(header.lookup_root),
+            lookup_floor: header.lookup_floor,
+            lookup_size: header.lookup_size,
             encoded: to_hex(header.encode()),
         }
     }

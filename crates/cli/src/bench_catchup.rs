@@ -304,6 +304,7 @@ async fn compare_once(follower: &Client, reference: &Client) -> Result<(u64, Vec
         ("state_root", Value::from(applied.state_root.clone())),
         ("log_root", Value::from(applied.log_root.clone())),
         ("log_size", Value::from(applied.log_size)),
+        ("lookup_root", Value::from(applied.lookup_root.clone())),
     ];
     for (field, value) in applied_roots {
         if theirs.get(field) != Some(&value) {

@@ -171,6 +171,7 @@ fn measure_epcis(txs: &[Transaction]) -> Result<Option<f64>> {
 #[derive(Default)]
 pub struct BlockWrites {
     state: Vec<(Digest, Vec<u8>)>,
+    lookup: Vec<(Digest, Vec<u8>)>,
     log: Vec<LogRecord>,
     transactions: usize,
 }
@@ -195,6 +196,12 @@ impl Store for Recording<'_> {
     fn put(&mut self, key: Digest, value: Vec<u8>) {
         self.written.insert(key, value.clone());
         self.writes.state.push((key, value));
+    }
+
+    fn put_lookup(&mut self, key: Digest, value: Vec<u8>) {
+        // One key space for reads: lookup keys come from other namespaces.
+        self.written.insert(key, value.clone());
+        self.writes.lookup.push((key, value));
     }
 
     fn append(&mut self, record: LogRecord) {
@@ -236,7 +243,7 @@ fn measure_execute(workload: &Workload) -> Result<(f64, Vec<BlockWrites>)> {
         }
         let mut writes = block.writes;
         writes.transactions = txs.len();
-        for (key, value) in &writes.state {
+        for (key, value) in writes.state.iter().chain(&writes.lookup) {
             chain.state.insert(*key, value.clone());
         }
         blocks.push(writes);
@@ -274,8 +281,11 @@ fn tempdir() -> Result<std::path::PathBuf> {
 }
 
 async fn commit_blocks(context: NodeContext, blocks: &[BlockWrites]) -> Result<f64> {
-    let (state_config, log_config) =
+    let (state_config, log_config, lookup_config) =
         StorageConfig::new("limits", 16_384).databases::<NodeContext>();
+    let mut lookup = tracechain_state::LookupDb::init(context.child("lookup"), lookup_config, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("opening the lookup database: {e}"))?;
     let mut log = tracechain_state::LogDb::init(context.child("log"), log_config, None)
         .await
         .map_err(|e| anyhow::anyhow!("opening the log: {e}"))?;
@@ -315,11 +325,27 @@ async fn commit_blocks(context: NodeContext, blocks: &[BlockWrites]) -> Result<f
             .commit()
             .await
             .map_err(|e| anyhow::anyhow!("committing the state: {e}"))?;
+        let mut lookup_batch = lookup.new_batch();
+        for (key, value) in &block.lookup {
+            lookup_batch = lookup_batch.write(*key, Some(StateValue(value.clone())));
+        }
+        let merkleized = lookup_batch
+            .merkleize(&lookup, None, &mut Proportional)
+            .await
+            .map_err(|e| anyhow::anyhow!("merkleizing the lookup database: {e}"))?;
+        lookup = lookup
+            .apply_batch(merkleized)
+            .await
+            .map_err(|e| anyhow::anyhow!("applying the lookup database: {e}"))?
+            .commit()
+            .await
+            .map_err(|e| anyhow::anyhow!("committing the lookup database: {e}"))?;
         transactions += block.transactions;
     }
     let rate = per_second(transactions, started.elapsed());
     let _ = log.destroy().await;
     let _ = state.destroy().await;
+    let _ = lookup.destroy().await;
     Ok(rate)
 }
 

@@ -9,8 +9,10 @@
 use anyhow::{Context as _, Result, bail};
 use std::{fs, path::Path};
 
-/// 1: uncompressed block archive; 2: zstd-compressed block archive.
-pub const STORAGE_FORMAT: u32 = 2;
+/// 1: uncompressed block archive; 2: zstd-compressed block archive;
+/// 3: receipts and event records in their own lookup database, and its
+/// root in every header (docs/adr/0019-a-lookup-database-for-records-found-by-id.md).
+pub const STORAGE_FORMAT: u32 = 3;
 
 /// The chain storage's partition names start with this.
 pub const PARTITION_PREFIX: &str = "tracechain";

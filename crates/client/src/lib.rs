@@ -84,6 +84,9 @@ pub struct Status {
     pub state_root: String,
     pub log_root: String,
     pub log_size: u64,
+    /// Root of the lookup database (receipts and event records).
+    #[serde(default)]
+    pub lookup_root: String,
     /// Height the node's query index has reached (`None` without an index).
     #[serde(default)]
     pub indexed_height: Option<u64>,

@@ -11,6 +11,9 @@ use tracechain_types::{Digest, LogRecord};
 pub struct Overlay<'a, S: Store> {
     inner: &'a mut S,
     writes: BTreeMap<Digest, Vec<u8>>,
+    /// Writes to the lookup database (ADR 0019); its keys never meet the
+    /// state's (other namespaces), but they go to another database.
+    lookups: BTreeMap<Digest, Vec<u8>>,
     log: Vec<LogRecord>,
     /// The largest write over the state's value limit, if any.
     oversized: Option<usize>,
@@ -21,6 +24,7 @@ impl<'a, S: Store> Overlay<'a, S> {
         Self {
             inner,
             writes: BTreeMap::new(),
+            lookups: BTreeMap::new(),
             log: Vec::new(),
             oversized: None,
         }
@@ -38,7 +42,18 @@ impl<'a, S: Store> Overlay<'a, S> {
         for (key, value) in self.writes {
             self.inner.put(key, value);
         }
+        for (key, value) in self.lookups {
+            self.inner.put_lookup(key, value);
+        }
         self.log
+    }
+}
+
+impl<S: Store> Overlay<'_, S> {
+    fn note_size(&mut self, value: &[u8]) {
+        if value.len() > MAX_STATE_VALUE_BYTES {
+            self.oversized = self.oversized.max(Some(value.len()));
+        }
     }
 }
 
@@ -49,14 +64,24 @@ impl<S: Store> StateRead for Overlay<'_, S> {
         }
         self.inner.get(key).await
     }
+
+    async fn get_lookup(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(value) = self.lookups.get(key) {
+            return Ok(Some(value.clone()));
+        }
+        self.inner.get_lookup(key).await
+    }
 }
 
 impl<S: Store> Store for Overlay<'_, S> {
     fn put(&mut self, key: Digest, value: Vec<u8>) {
-        if value.len() > MAX_STATE_VALUE_BYTES {
-            self.oversized = self.oversized.max(Some(value.len()));
-        }
+        self.note_size(&value);
         self.writes.insert(key, value);
+    }
+
+    fn put_lookup(&mut self, key: Digest, value: Vec<u8>) {
+        self.note_size(&value);
+        self.lookups.insert(key, value);
     }
 
     /// Log records are handed back by `commit` (the caller appends them

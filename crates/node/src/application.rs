@@ -260,6 +260,9 @@ fn header_with_roots(
         log_root: roots.log_root,
         log_floor: roots.log_floor,
         log_size: roots.log_size,
+        lookup_root: roots.lookup_root,
+        lookup_floor: roots.lookup_floor,
+        lookup_size: roots.lookup_size,
     }
 }
 
@@ -271,6 +274,9 @@ fn roots_match(header: &Header, roots: &Roots) -> bool {
         && header.log_root == roots.log_root
         && header.log_floor == roots.log_floor
         && header.log_size == roots.log_size
+        && header.lookup_root == roots.lookup_root
+        && header.lookup_floor == roots.lookup_floor
+        && header.lookup_size == roots.lookup_size
 }
 
 /// Sync targets a header commits to: what state sync and `stateful`
@@ -294,6 +300,13 @@ where
             non_empty_range!(
                 Location::new(header.log_floor),
                 Location::new(header.log_size)
+            ),
+        ),
+        Target::new(
+            header.lookup_root,
+            non_empty_range!(
+                Location::new(header.lookup_floor),
+                Location::new(header.lookup_size)
             ),
         ),
     )

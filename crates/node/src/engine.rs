@@ -47,7 +47,7 @@ use commonware_runtime::{Handle, Quota, buffer::paged::CacheRef};
 use commonware_storage::{archive::prunable, translator::TwoCap};
 use commonware_utils::{NZDuration, NZU32, NZU64, NZUsize, ordered::Set};
 use std::time::Duration;
-use tracechain_state::{LogDb, StateDb, StorageConfig, store::StorageContext};
+use tracechain_state::{LogDb, LookupDb, StateDb, StorageConfig, store::StorageContext};
 use tracechain_types::{Block, Genesis, PrivateKey, PublicKey};
 
 pub use tracechain_types::consensus_namespace;
@@ -179,7 +179,7 @@ impl ChainSpec {
     /// configured.
     pub fn new<E: StorageContext>(genesis: Genesis) -> Self {
         use commonware_glue::stateful::db::DatabaseSet;
-        let (state, log) =
+        let (state, log, lookup) =
             <tracechain_state::Databases<E> as DatabaseSet<E>>::initial_sync_targets();
         let validators = genesis.validator_keys();
         let leader = validators
@@ -204,6 +204,9 @@ impl ChainSpec {
             log_root: log.root,
             log_floor: log.range.start().as_u64(),
             log_size: log.range.end().as_u64(),
+            lookup_root: lookup.root,
+            lookup_floor: lookup.range.start().as_u64(),
+            lookup_size: lookup.range.end().as_u64(),
         };
         let genesis_block = Block::genesis(genesis.hash(), &roots);
         Self {
@@ -421,6 +424,7 @@ where
             resolvers: (
                 NoStateSync::<StateDb<E>>::new(),
                 NoStateSync::<LogDb<E>>::new(),
+                NoStateSync::<LookupDb<E>>::new(),
             ),
             sync_config: SyncEngineConfig {
                 fetch_batch_size: NZU64!(1024),

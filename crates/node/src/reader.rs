@@ -1,13 +1,16 @@
 //! Read access to the applied (finalized) state for the API and tools.
 
 use commonware_glue::stateful::db::Shared;
-use tracechain_state::{Databases, LogDb, StateDb, StateRead, StoreError, store::StorageContext};
+use tracechain_state::{
+    Databases, LogDb, LookupDb, StateDb, StateRead, StoreError, store::StorageContext,
+};
 use tracechain_types::{Digest, LogRecord};
 
 /// Reads the node's finalized state. Cheap to clone.
 pub struct StateReader<E: StorageContext> {
     state: Shared<StateDb<E>>,
     log: Shared<LogDb<E>>,
+    lookup: Shared<LookupDb<E>>,
 }
 
 impl<E: StorageContext> Clone for StateReader<E> {
@@ -15,6 +18,7 @@ impl<E: StorageContext> Clone for StateReader<E> {
         Self {
             state: self.state.clone(),
             log: self.log.clone(),
+            lookup: self.lookup.clone(),
         }
     }
 }
@@ -25,6 +29,7 @@ pub struct AppliedRoots {
     pub state_root: Digest,
     pub log_root: Digest,
     pub log_size: u64,
+    pub lookup_root: Digest,
 }
 
 impl<E: StorageContext> StateReader<E> {
@@ -32,17 +37,20 @@ impl<E: StorageContext> StateReader<E> {
         Self {
             state: databases.0,
             log: databases.1,
+            lookup: databases.2,
         }
     }
 
     /// Roots of what is applied right now.
     pub async fn roots(&self) -> AppliedRoots {
         let state_root = self.state.read().await.root();
+        let lookup_root = self.lookup.read().await.root();
         let log = self.log.read().await;
         AppliedRoots {
             state_root,
             log_root: log.root(),
             log_size: *log.bounds().end,
+            lookup_root,
         }
     }
 
@@ -167,6 +175,14 @@ impl<E: StorageContext> StateRead for StateReader<E> {
         db.get(key)
             .await
             .map(|value| value.map(|v| v.0))
-            .map_err(|e| StoreError::Read(e.to_string()))
+            .map_err(read_error)
+    }
+
+    async fn get_lookup(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        let db = self.lookup.read().await;
+        db.get(key)
+            .await
+            .map(|value| value.map(|v| v.0))
+            .map_err(read_error)
     }
 }

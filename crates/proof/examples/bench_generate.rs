@@ -39,7 +39,7 @@ fn main() {
         .with_storage_directory(&dir)
         .with_worker_threads(2);
     tokio::Runner::new(config).start(|context| async move {
-        let (state_config, log_config) =
+        let (state_config, log_config, _) =
             StorageConfig::new("bench", 65_536).databases::<tokio::Context>();
         let mut log = LogDb::init(context.child("log"), log_config, None)
             .await

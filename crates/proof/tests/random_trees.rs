@@ -29,7 +29,7 @@ async fn build_log(
     Vec<(u64, tracechain_types::Digest)>,
     Vec<(u64, LogRecord)>,
 ) {
-    let (_, config) = StorageConfig::new("log", 64).databases::<deterministic::Context>();
+    let (_, config, _) = StorageConfig::new("log", 64).databases::<deterministic::Context>();
     let mut log = LogDb::init(context.child("log"), config, None)
         .await
         .expect("log");
@@ -102,7 +102,7 @@ proptest! {
         flip_at in any::<usize>(),
     ) {
         deterministic::Runner::default().start(|context| async move {
-            let (config, _) = StorageConfig::new("state", 64).databases::<deterministic::Context>();
+            let (config, _, _) = StorageConfig::new("state", 64).databases::<deterministic::Context>();
             let mut db = StateDb::init(context.child("state"), config, None).await.expect("db");
             let keys: Vec<u32> = keys.into_iter().collect();
             let mut batch = db.new_batch();

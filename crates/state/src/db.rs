@@ -10,6 +10,7 @@ use commonware_storage::{
     },
     mmr::{self, full::Config as MerkleConfig},
     qmdb::{
+        any::unordered::variable as any_unordered,
         current::{VariableConfig, ordered::variable as current_ordered},
         keyless::fixed as keyless_fixed,
     },
@@ -37,11 +38,19 @@ pub type StateDb<E> = current_ordered::Db<
     Sequential,
 >;
 
+/// Records found only by their id (receipts by transaction id, event
+/// records by canonical event hash; ADR 0019): 32-byte keys to encoded
+/// values, unordered, so a new key is one operation and relinks nothing.
+/// No proofs are served from it; its root is in every header so all nodes
+/// agree on it.
+pub type LookupDb<E> =
+    any_unordered::Db<mmr::Family, E, Digest, StateValue, Sha256, EightCap, Sequential>;
+
 /// The append-only event log.
 pub type LogDb<E> = keyless_fixed::Db<mmr::Family, E, LogRecord, Sha256, Sequential>;
 
 /// The set of databases the stateful actor manages for us.
-pub type Databases<E> = (Shared<StateDb<E>>, Shared<LogDb<E>>);
+pub type Databases<E> = (Shared<StateDb<E>>, Shared<LogDb<E>>, Shared<LookupDb<E>>);
 
 /// Configuration of [`Databases`] as the stateful actor wants it.
 pub type DatabasesConfig<E> = <Databases<E> as DatabaseSet<E>>::Config;
@@ -89,20 +98,32 @@ impl StorageConfig {
         }
     }
 
-    /// Configuration for the state and log databases.
-    pub fn databases<E>(&self) -> (StateConfig, LogConfig) {
+    fn operations(&self, name: &str) -> VarJournalConfig<((), ())> {
+        VarJournalConfig {
+            partition: format!("{}-{name}-log", self.prefix),
+            items_per_section: self.state_section_ops,
+            compression: None,
+            codec_config: ((), ()),
+            page_cache: self.page_cache.clone(),
+            write_buffer: IO_BUFFER,
+            replay_buffer: IO_BUFFER,
+        }
+    }
+
+    /// Configuration for the state, log and lookup databases.
+    pub fn databases<E>(&self) -> (StateConfig, LogConfig, LookupConfig) {
         let state = VariableConfig {
             merkle_config: self.merkle("state"),
-            journal_config: VarJournalConfig {
-                partition: format!("{}-state-log", self.prefix),
-                items_per_section: self.state_section_ops,
-                compression: None,
-                codec_config: ((), ()),
-                page_cache: self.page_cache.clone(),
-                write_buffer: IO_BUFFER,
-                replay_buffer: IO_BUFFER,
-            },
+            journal_config: self.operations("state"),
             grafted_metadata_partition: format!("{}-state-grafted", self.prefix),
+            translator: EightCap,
+            init_cache: Some(NZUsize!(4096)),
+            init_buffer: NZUsize!(1 << 20),
+            init_concurrency: (),
+        };
+        let lookup = LookupConfig {
+            merkle_config: self.merkle("lookup"),
+            journal_config: self.operations("lookup"),
             translator: EightCap,
             init_cache: Some(NZUsize!(4096)),
             init_buffer: NZUsize!(1 << 20),
@@ -118,12 +139,16 @@ impl StorageConfig {
                 replay_buffer: IO_BUFFER,
             },
         };
-        (state, log)
+        (state, log, lookup)
     }
 }
 
 /// Configuration of the state database.
 pub type StateConfig = VariableConfig<EightCap, ((), ()), Sequential>;
+
+/// Configuration of the lookup database.
+pub type LookupConfig =
+    commonware_storage::qmdb::any::VariableConfig<EightCap, ((), ()), Sequential>;
 
 /// Configuration of the event log database.
 pub type LogConfig = keyless_fixed::Config<Sequential>;

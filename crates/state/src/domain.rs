@@ -15,7 +15,14 @@ pub(crate) async fn get<T: DeserializeOwned>(
     key: Digest,
     what: &'static str,
 ) -> Result<Option<T>, RecordError> {
-    match store.get(&key).await? {
+    decode(store.get(&key).await?, what)
+}
+
+fn decode<T: DeserializeOwned>(
+    raw: Option<Vec<u8>>,
+    what: &'static str,
+) -> Result<Option<T>, RecordError> {
+    match raw {
         None => Ok(None),
         Some(raw) => postcard::from_bytes(&raw)
             .map(Some)
@@ -275,15 +282,20 @@ pub struct EventRecord {
     pub declared_in_error: Option<[u8; 32]>,
 }
 
+/// Event records live in the lookup database (ADR 0019): found by hash,
+/// never proven from state (an event is proven by its log entry).
 pub async fn event(
     store: &impl StateRead,
     hash: &[u8; 32],
 ) -> Result<Option<EventRecord>, RecordError> {
-    get(store, key(Namespace::Event, hash), "event").await
+    let raw = store.get_lookup(&key(Namespace::Event, hash)).await?;
+    decode(raw, "event")
 }
 
 pub fn put_event(store: &mut impl Store, hash: &[u8; 32], record: &EventRecord) {
-    put(store, key(Namespace::Event, hash), record);
+    // Serializing plain structs into a Vec cannot fail.
+    let bytes = postcard::to_allocvec(record).unwrap_or_default();
+    store.put_lookup(key(Namespace::Event, hash), bytes);
 }
 
 // ------------------------------------------------------------------ items

@@ -17,7 +17,7 @@ pub enum Namespace {
     AccountByKey = 2,
     /// account name -> key
     AccountByName = 3,
-    /// transaction id -> receipt
+    /// transaction id -> receipt (in the lookup database, ADR 0019)
     Receipt = 4,
     /// anchored hash -> first note anchoring it
     Note = 5,
@@ -33,7 +33,7 @@ pub enum Namespace {
     Agent = 10,
     /// proposal id -> proposal record
     Proposal = 11,
-    /// canonical EPCIS event hash -> event record
+    /// canonical EPCIS event hash -> event record (in the lookup database)
     Event = 12,
     /// canonical identifier -> item state
     Item = 13,

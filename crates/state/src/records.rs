@@ -65,8 +65,9 @@ pub fn register_account(store: &mut impl Store, key: &PublicKey, name: &str) {
     store.put(StateKey::account_by_name(name), key.encode().to_vec());
 }
 
+/// Receipts live in the lookup database (ADR 0019).
 pub async fn receipt(store: &impl StateRead, tx: &Digest) -> Result<Option<Receipt>, RecordError> {
-    match store.get(&StateKey::receipt(tx)).await? {
+    match store.get_lookup(&StateKey::receipt(tx)).await? {
         None => Ok(None),
         Some(raw) => Receipt::decode(raw)
             .map(Some)
@@ -75,7 +76,7 @@ pub async fn receipt(store: &impl StateRead, tx: &Digest) -> Result<Option<Recei
 }
 
 pub fn put_receipt(store: &mut impl Store, tx: &Digest, receipt: &Receipt) {
-    store.put(StateKey::receipt(tx), receipt.encode().to_vec());
+    store.put_lookup(StateKey::receipt(tx), receipt.encode().to_vec());
 }
 
 /// The first anchoring of a hash: which transaction, at which height.

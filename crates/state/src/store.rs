@@ -2,7 +2,7 @@
 
 use crate::{
     StateValue,
-    db::{LogDb, StateDb},
+    db::{LogDb, LookupDb, StateDb},
 };
 use commonware_glue::stateful::db::{ManagedDb, Merkleized as _, Unmerkleized as _};
 use commonware_runtime::{Clock, Metrics, Spawner, Storage};
@@ -23,6 +23,15 @@ pub enum StoreError {
 pub trait StateRead: Send + Sync {
     fn get(&self, key: &Digest)
     -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+
+    /// A record of the lookup database (receipts, event records; ADR
+    /// 0019). Stores that keep one key space answer from it.
+    fn get_lookup(
+        &self,
+        key: &Digest,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send {
+        self.get(key)
+    }
 }
 
 /// What block execution may do with storage: read state, write state,
@@ -30,6 +39,13 @@ pub trait StateRead: Send + Sync {
 pub trait Store: StateRead {
     fn put(&mut self, key: Digest, value: Vec<u8>);
     fn append(&mut self, record: LogRecord);
+
+    /// Writes a record of the lookup database (ADR 0019). Keys of the two
+    /// databases come from different namespaces, so a store with one key
+    /// space keeps both in it.
+    fn put_lookup(&mut self, key: Digest, value: Vec<u8>) {
+        self.put(key, value);
+    }
 }
 
 /// An in-memory store for executor unit tests and tools.
@@ -57,14 +73,20 @@ impl Store for MemoryStore {
 
 type StateBatch<E> = <StateDb<E> as ManagedDb<E>>::Unmerkleized;
 type LogBatch<E> = <LogDb<E> as ManagedDb<E>>::Unmerkleized;
+type LookupBatch<E> = <LookupDb<E> as ManagedDb<E>>::Unmerkleized;
 pub type StateMerkleized<E> = <StateDb<E> as ManagedDb<E>>::Merkleized;
 pub type LogMerkleized<E> = <LogDb<E> as ManagedDb<E>>::Merkleized;
+pub type LookupMerkleized<E> = <LookupDb<E> as ManagedDb<E>>::Merkleized;
+
+/// Merkleized batches of one block, in the order of [`crate::Databases`].
+pub type MerkleizedBatches<E> = (StateMerkleized<E>, LogMerkleized<E>, LookupMerkleized<E>);
 
 /// Speculative batches over the real databases for one block.
 pub struct BlockBatches<E: StorageContext> {
     // Batches are consumed by value on every write; `None` only transiently.
     state: Option<StateBatch<E>>,
     log: Option<LogBatch<E>>,
+    lookup: Option<LookupBatch<E>>,
 }
 
 /// The runtime capabilities the databases need.
@@ -81,33 +103,36 @@ pub struct Roots {
     pub log_root: Digest,
     pub log_floor: u64,
     pub log_size: u64,
+    pub lookup_root: Digest,
+    pub lookup_floor: u64,
+    pub lookup_size: u64,
 }
 
 impl<E: StorageContext> BlockBatches<E> {
-    pub fn new(batches: (StateBatch<E>, LogBatch<E>)) -> Self {
+    pub fn new(batches: (StateBatch<E>, LogBatch<E>, LookupBatch<E>)) -> Self {
         Self {
             state: Some(batches.0),
             log: Some(batches.1),
+            lookup: Some(batches.2),
         }
     }
 
-    /// Seals both batches, computing their roots.
-    pub async fn merkleize(
-        mut self,
-    ) -> Result<((StateMerkleized<E>, LogMerkleized<E>), Roots), StoreError> {
+    /// Seals the batches, computing their roots.
+    pub async fn merkleize(mut self) -> Result<(MerkleizedBatches<E>, Roots), StoreError> {
         let state = self.state.take().ok_or_else(lost)?;
         let log = self.log.take().ok_or_else(lost)?;
-        let state = state
-            .merkleize()
-            .await
-            .map_err(|e| StoreError::Merkleize(e.to_string()))?;
-        let log = log
-            .merkleize()
-            .await
-            .map_err(|e| StoreError::Merkleize(e.to_string()))?;
-        let roots = roots_of(&state, &log);
-        Ok(((state, log), roots))
+        let lookup = self.lookup.take().ok_or_else(lost)?;
+        let state = state.merkleize().await.map_err(merkleize_failed)?;
+        let log = log.merkleize().await.map_err(merkleize_failed)?;
+        let lookup = lookup.merkleize().await.map_err(merkleize_failed)?;
+        let batches = (state, log, lookup);
+        let roots = roots_of(&batches);
+        Ok((batches, roots))
     }
+}
+
+fn merkleize_failed(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Merkleize(error.to_string())
 }
 
 fn lost() -> StoreError {
@@ -115,7 +140,7 @@ fn lost() -> StoreError {
 }
 
 /// Roots and bounds of merkleized batches.
-pub fn roots_of<E: StorageContext>(state: &StateMerkleized<E>, log: &LogMerkleized<E>) -> Roots {
+pub fn roots_of<E: StorageContext>((state, log, lookup): &MerkleizedBatches<E>) -> Roots {
     let log_bounds = log.bounds();
     Roots {
         state_root: state.root(),
@@ -125,6 +150,9 @@ pub fn roots_of<E: StorageContext>(state: &StateMerkleized<E>, log: &LogMerkleiz
         log_root: log.root(),
         log_floor: *log_bounds.inactivity_floor,
         log_size: *log_bounds.tip.size,
+        lookup_root: lookup.root(),
+        lookup_floor: *lookup.bounds().inactivity_floor,
+        lookup_size: *lookup.bounds().tip.size,
     }
 }
 
@@ -132,6 +160,15 @@ impl<E: StorageContext> StateRead for BlockBatches<E> {
     async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         let state = self.state.as_ref().ok_or_else(lost)?;
         state
+            .get(key)
+            .await
+            .map(|value| value.map(|v| v.0))
+            .map_err(|e| StoreError::Read(e.to_string()))
+    }
+
+    async fn get_lookup(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        let lookup = self.lookup.as_ref().ok_or_else(lost)?;
+        lookup
             .get(key)
             .await
             .map(|value| value.map(|v| v.0))
@@ -149,6 +186,12 @@ impl<E: StorageContext> Store for BlockBatches<E> {
     fn append(&mut self, record: LogRecord) {
         if let Some(batch) = self.log.take() {
             self.log = Some(batch.append(record));
+        }
+    }
+
+    fn put_lookup(&mut self, key: Digest, value: Vec<u8>) {
+        if let Some(batch) = self.lookup.take() {
+            self.lookup = Some(batch.write(key, Some(StateValue(value))));
         }
     }
 }

@@ -60,6 +60,11 @@ pub struct Header {
     pub log_root: Digest,
     pub log_floor: u64,
     pub log_size: u64,
+    /// Root and bounds of the lookup database after the block: receipts
+    /// and event records, found by id and never proven from it (ADR 0019).
+    pub lookup_root: Digest,
+    pub lookup_floor: u64,
+    pub lookup_size: u64,
 }
 
 impl Header {
@@ -89,6 +94,9 @@ impl Write for Header {
         self.log_root.write(buf);
         self.log_floor.write(buf);
         self.log_size.write(buf);
+        self.lookup_root.write(buf);
+        self.lookup_floor.write(buf);
+        self.lookup_size.write(buf);
     }
 }
 
@@ -99,8 +107,8 @@ impl EncodeSize for Header {
 }
 
 impl Header {
-    /// Bytes after the context: 5 digests, 6 u64s and one u32, all fixed width.
-    const FIXED_TAIL: usize = Digest::SIZE * 5 + u64::SIZE * 6 + u32::SIZE;
+    /// Bytes after the context: 6 digests, 8 u64s and one u32, all fixed width.
+    const FIXED_TAIL: usize = Digest::SIZE * 6 + u64::SIZE * 8 + u32::SIZE;
 
     pub const MAX_ENCODE_SIZE: usize = BlockContext::MAX_ENCODE_SIZE + Self::FIXED_TAIL;
 }
@@ -123,6 +131,9 @@ impl Read for Header {
             log_root: Digest::read(buf)?,
             log_floor: u64::read(buf)?,
             log_size: u64::read(buf)?,
+            lookup_root: Digest::read(buf)?,
+            lookup_floor: u64::read(buf)?,
+            lookup_size: u64::read(buf)?,
         })
     }
 }
@@ -287,6 +298,9 @@ mod tests {
             log_root: hash(b"log"),
             log_floor: 0,
             log_size: 4,
+            lookup_root: hash(b"lookup"),
+            lookup_floor: 1,
+            lookup_size: 3,
         }
     }
 

@@ -256,6 +256,7 @@ pub fn block(input: &BlockPage) -> String {
                 div { dt { "State size / floor" } dd { (text(&header["state_size"])) " / " (text(&header["state_floor"])) } }
                 div { dt { "Event log root" } dd.hash { (text(&header["log_root"])) } }
                 div { dt { "Event log size / floor" } dd { (text(&header["log_size"])) " / " (text(&header["log_floor"])) } }
+                div { dt { "Lookup root (receipts, event records)" } dd.hash { (text(&header["lookup_root"])) } }
             }
         }
         (certificate(&input.block["certificate"], &names))
