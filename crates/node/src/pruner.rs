@@ -4,7 +4,9 @@
 //! lives there, state proofs are made against the current root only, and a
 //! new node replays blocks rather than copying state. Keeping it cost
 //! ~1.2 KB of disk per captured event (ADR 0015). The event log is never
-//! pruned: it is the history, and log proofs reach back to genesis.
+//! pruned: it is the history, and log proofs reach back to genesis. Nor
+//! is the lookup database: receipts and event records stay current, so
+//! almost nothing lies below its floor (ADR 0019).
 //!
 //! The prune point is the floor recorded in a header `margin_blocks` below
 //! the applied tip, never the live floor: after a crash the stateful actor
