@@ -127,9 +127,10 @@ mod tests {
     #[test]
     fn another_or_unreadable_format_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        fs::write(dir.path().join(FILE), "3\n").expect("marker");
-        let err = check_or_mark(dir.path()).expect_err("format 3");
-        assert!(format!("{err:#}").contains("format 3"), "{err:#}");
+        // The format before the lookup database (ADR 0019).
+        fs::write(dir.path().join(FILE), "2\n").expect("marker");
+        let err = check_or_mark(dir.path()).expect_err("format 2");
+        assert!(format!("{err:#}").contains("format 2"), "{err:#}");
         fs::write(dir.path().join(FILE), "two").expect("marker");
         assert!(check_or_mark(dir.path()).is_err());
     }
