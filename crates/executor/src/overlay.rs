@@ -124,4 +124,53 @@ mod tests {
         overlay.put(hash(b"b"), vec![0; MAX_STATE_VALUE_BYTES + 1]);
         assert_eq!(overlay.oversized(), Some(MAX_STATE_VALUE_BYTES + 1));
     }
+
+    /// A store that keeps the lookup database apart, as the node does.
+    #[derive(Default)]
+    struct TwoDatabases {
+        state: MemoryStore,
+        lookup: BTreeMap<Digest, Vec<u8>>,
+    }
+
+    impl StateRead for TwoDatabases {
+        async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+            self.state.get(key).await
+        }
+
+        async fn get_lookup(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(self.lookup.get(key).cloned())
+        }
+    }
+
+    impl Store for TwoDatabases {
+        fn put(&mut self, key: Digest, value: Vec<u8>) {
+            self.state.put(key, value);
+        }
+
+        fn append(&mut self, record: LogRecord) {
+            self.state.append(record);
+        }
+
+        fn put_lookup(&mut self, key: Digest, value: Vec<u8>) {
+            self.lookup.insert(key, value);
+        }
+    }
+
+    #[test]
+    fn lookup_writes_are_read_back_and_committed_to_the_lookup_database() {
+        block_on(async {
+            let mut store = TwoDatabases::default();
+            let mut overlay = Overlay::new(&mut store);
+            overlay.put_lookup(hash(b"receipt"), b"r".to_vec());
+            overlay.put(hash(b"item"), b"i".to_vec());
+            let read = overlay.get_lookup(&hash(b"receipt")).await.unwrap();
+            assert_eq!(read, Some(b"r".to_vec()));
+            assert_eq!(overlay.get(&hash(b"receipt")).await.unwrap(), None);
+            overlay.commit();
+            assert_eq!(store.lookup.len(), 1);
+            assert!(store.lookup.contains_key(&hash(b"receipt")));
+            assert_eq!(store.state.state.len(), 1);
+            assert!(store.state.state.contains_key(&hash(b"item")));
+        });
+    }
 }
