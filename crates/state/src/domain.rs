@@ -31,9 +31,12 @@ fn decode<T: DeserializeOwned>(
 }
 
 pub(crate) fn put<T: Serialize>(store: &mut impl Store, key: Digest, value: &T) {
+    store.put(key, encode(value));
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing plain structs into a Vec cannot fail.
-    let bytes = postcard::to_allocvec(value).unwrap_or_default();
-    store.put(key, bytes);
+    postcard::to_allocvec(value).unwrap_or_default()
 }
 
 fn key(namespace: Namespace, logical: &[u8]) -> Digest {
@@ -293,9 +296,7 @@ pub async fn event(
 }
 
 pub fn put_event(store: &mut impl Store, hash: &[u8; 32], record: &EventRecord) {
-    // Serializing plain structs into a Vec cannot fail.
-    let bytes = postcard::to_allocvec(record).unwrap_or_default();
-    store.put_lookup(key(Namespace::Event, hash), bytes);
+    store.put_lookup(key(Namespace::Event, hash), encode(record));
 }
 
 // ------------------------------------------------------------------ items
