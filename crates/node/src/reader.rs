@@ -2,7 +2,8 @@
 
 use commonware_glue::stateful::db::Shared;
 use tracechain_state::{
-    Databases, LogDb, LookupDb, StateDb, StateRead, StoreError, store::StorageContext,
+    Databases, LogDb, LookupDb, StateDb, StateRead, StoreError,
+    store::{StorageContext, read_value},
 };
 use tracechain_types::{Digest, LogRecord};
 
@@ -172,17 +173,11 @@ impl<E: StorageContext> StateReader<E> {
 impl<E: StorageContext> StateRead for StateReader<E> {
     async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         let db = self.state.read().await;
-        db.get(key)
-            .await
-            .map(|value| value.map(|v| v.0))
-            .map_err(read_error)
+        read_value(db.get(key).await)
     }
 
     async fn get_lookup(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         let db = self.lookup.read().await;
-        db.get(key)
-            .await
-            .map(|value| value.map(|v| v.0))
-            .map_err(read_error)
+        read_value(db.get(key).await)
     }
 }

@@ -156,23 +156,24 @@ pub fn roots_of<E: StorageContext>((state, log, lookup): &MerkleizedBatches<E>) 
     }
 }
 
+/// A database read as the [`StateRead`] traits answer it: the value's
+/// bytes, or the database's error as a read failure.
+pub fn read_value<E: std::fmt::Display>(
+    read: Result<Option<StateValue>, E>,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    read.map(|value| value.map(|v| v.0))
+        .map_err(|e| StoreError::Read(e.to_string()))
+}
+
 impl<E: StorageContext> StateRead for BlockBatches<E> {
     async fn get(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         let state = self.state.as_ref().ok_or_else(lost)?;
-        state
-            .get(key)
-            .await
-            .map(|value| value.map(|v| v.0))
-            .map_err(|e| StoreError::Read(e.to_string()))
+        read_value(state.get(key).await)
     }
 
     async fn get_lookup(&self, key: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         let lookup = self.lookup.as_ref().ok_or_else(lost)?;
-        lookup
-            .get(key)
-            .await
-            .map(|value| value.map(|v| v.0))
-            .map_err(|e| StoreError::Read(e.to_string()))
+        read_value(lookup.get(key).await)
     }
 }
 
