@@ -11,8 +11,9 @@ use std::{fs, path::Path};
 
 /// 1: uncompressed block archive; 2: zstd-compressed block archive;
 /// 3: receipts and event records in their own lookup database, and its
-/// root in every header (docs/adr/0019-a-lookup-database-for-records-found-by-id.md).
-pub const STORAGE_FORMAT: u32 = 3;
+/// root in every header (docs/adr/0019-a-lookup-database-for-records-found-by-id.md);
+/// 4: items in their compact stored form (docs/adr/0020-compact-item-records.md).
+pub const STORAGE_FORMAT: u32 = 4;
 
 /// The chain storage's partition names start with this.
 pub const PARTITION_PREFIX: &str = "tracechain";
@@ -127,10 +128,10 @@ mod tests {
     #[test]
     fn another_or_unreadable_format_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        // The format before the lookup database (ADR 0019).
-        fs::write(dir.path().join(FILE), "2\n").expect("marker");
-        let err = check_or_mark(dir.path()).expect_err("format 2");
-        assert!(format!("{err:#}").contains("format 2"), "{err:#}");
+        // The format before compact item records (ADR 0020).
+        fs::write(dir.path().join(FILE), "3\n").expect("marker");
+        let err = check_or_mark(dir.path()).expect_err("format 3");
+        assert!(format!("{err:#}").contains("format 3"), "{err:#}");
         fs::write(dir.path().join(FILE), "two").expect("marker");
         assert!(check_or_mark(dir.path()).is_err());
     }

@@ -5,7 +5,7 @@
 //! for a given value (field order is the struct's; collections are ordered
 //! types), so every validator writes the same bytes.
 
-use crate::{StateKey, StateRead, Store, keys::Namespace, records::RecordError};
+use crate::{StateKey, StateRead, Store, keys::Namespace, records::RecordError, stored_item};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::collections::BTreeSet;
 use tracechain_types::{Digest, MembershipChange, OrganisationSpec, PublicKey, to_hex};
@@ -333,11 +333,20 @@ pub struct ItemState {
 }
 
 pub async fn item(store: &impl StateRead, id: &str) -> Result<Option<ItemState>, RecordError> {
-    get(store, key(Namespace::Item, id.as_bytes()), "item").await
+    match store.get(&key(Namespace::Item, id.as_bytes())).await? {
+        None => Ok(None),
+        Some(raw) => stored_item::decode(&raw)
+            .map(Some)
+            .ok_or(RecordError::Corrupt { what: "item" }),
+    }
 }
 
+/// Items are stored in a compact form of their own (ADR 0020).
 pub fn put_item(store: &mut impl Store, id: &str, state: &ItemState) {
-    put(store, key(Namespace::Item, id.as_bytes()), state);
+    store.put(
+        key(Namespace::Item, id.as_bytes()),
+        stored_item::encode(state),
+    );
 }
 
 // ---------------------------------------------------------------- recalls

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod parcels;
 pub mod records;
 pub mod store;
+mod stored_item;
 
 pub use db::{Databases, LogDb, LookupDb, StateDb, StorageConfig, empty_state_root};
 pub use keys::StateKey;
