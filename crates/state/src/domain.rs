@@ -22,11 +22,18 @@ fn decode<T: DeserializeOwned>(
     raw: Option<Vec<u8>>,
     what: &'static str,
 ) -> Result<Option<T>, RecordError> {
+    decode_with(raw, what, |raw| postcard::from_bytes(raw).ok())
+}
+
+/// A stored record read with `parse`, `None` meaning corrupt.
+fn decode_with<T>(
+    raw: Option<Vec<u8>>,
+    what: &'static str,
+    parse: impl FnOnce(&[u8]) -> Option<T>,
+) -> Result<Option<T>, RecordError> {
     match raw {
         None => Ok(None),
-        Some(raw) => postcard::from_bytes(&raw)
-            .map(Some)
-            .map_err(|_| RecordError::Corrupt { what }),
+        Some(raw) => parse(&raw).map(Some).ok_or(RecordError::Corrupt { what }),
     }
 }
 
@@ -34,7 +41,7 @@ pub(crate) fn put<T: Serialize>(store: &mut impl Store, key: Digest, value: &T) 
     store.put(key, encode(value));
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing plain structs into a Vec cannot fail.
     postcard::to_allocvec(value).unwrap_or_default()
 }
@@ -333,12 +340,8 @@ pub struct ItemState {
 }
 
 pub async fn item(store: &impl StateRead, id: &str) -> Result<Option<ItemState>, RecordError> {
-    match store.get(&key(Namespace::Item, id.as_bytes())).await? {
-        None => Ok(None),
-        Some(raw) => stored_item::decode(&raw)
-            .map(Some)
-            .ok_or(RecordError::Corrupt { what: "item" }),
-    }
+    let raw = store.get(&key(Namespace::Item, id.as_bytes())).await?;
+    decode_with(raw, "item", stored_item::decode)
 }
 
 /// Items are stored in a compact form of their own (ADR 0020).

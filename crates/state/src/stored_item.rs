@@ -210,8 +210,7 @@ impl<'a> StoredItem<'a> {
 
 /// The stored bytes of an item.
 pub(crate) fn encode(item: &ItemState) -> Vec<u8> {
-    // Serializing plain structs into a Vec cannot fail.
-    postcard::to_allocvec(&StoredItem::pack(item)).unwrap_or_default()
+    crate::domain::encode(&StoredItem::pack(item))
 }
 
 /// The item stored as `raw`, or `None` when the bytes are not one.
