@@ -138,6 +138,37 @@ pub(crate) fn decode_name(stored: &str) -> String {
     }
 }
 
+// ---- lookup keys ---------------------------------------------------------
+
+/// The `STRINGS` key of a stored name: the first 8 bytes of its SHA-256.
+/// Short fixed keys keep the table a third of its size with the names in
+/// it; a cryptographic hash keeps a client from choosing identifiers that
+/// pile up under one key (each candidate costs a name comparison).
+pub(crate) fn name_key(stored: &str) -> u64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(stored.as_bytes());
+    u64::from_be_bytes(prefix8(digest.as_slice())) >> KEY_SHIFT
+}
+
+/// The `EVENT_BY_HASH` key of an event hash (already a SHA-256): its
+/// first 8 bytes.
+pub(crate) fn hash_key(hash: &[u8; 32]) -> u64 {
+    u64::from_be_bytes(prefix8(hash)) >> KEY_SHIFT
+}
+
+/// The unit tests keep 3 bits of each key, so nearly every lookup meets
+/// other names' and events' entries under its key and must tell them apart.
+#[cfg(not(test))]
+const KEY_SHIFT: u32 = 0;
+#[cfg(test)]
+const KEY_SHIFT: u32 = 61;
+
+fn prefix8(bytes: &[u8]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&bytes[..8]);
+    out
+}
+
 // ---- varints -------------------------------------------------------------
 
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {

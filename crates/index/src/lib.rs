@@ -23,6 +23,7 @@ mod query;
 mod runs;
 mod schema;
 mod snapshot;
+mod time_runs;
 mod trace;
 mod write;
 

@@ -311,19 +311,16 @@ fn time_window_seqs(
     start: u64,
 ) -> Result<Option<Vec<u64>>, IndexError> {
     let table = snap.time_table()?;
-    let range = match lt {
-        Some(lt) => table.range((ge, 0)..(lt, 0))?,
-        None => table.range((ge, 0)..)?,
-    };
-    let mut seqs = Vec::new();
-    for (n, entry) in range.enumerate() {
-        if n >= TIME_STREAM_CAP {
-            return Ok(None);
-        }
-        let seq = entry?.0.value().1;
+    let (mut seqs, mut seen) = (Vec::new(), 0usize);
+    crate::time_runs::for_each_in(&table, ge, lt, |seq| {
+        seen += 1;
         if seq >= start {
             seqs.push(seq);
         }
+        seen <= TIME_STREAM_CAP
+    })?;
+    if seen > TIME_STREAM_CAP {
+        return Ok(None);
     }
     seqs.sort_unstable();
     Ok(Some(seqs))
@@ -338,21 +335,17 @@ fn first_seqs_in_window(
     want: usize,
 ) -> Result<Vec<u64>, IndexError> {
     let table = snap.time_table()?;
-    let range = match lt {
-        Some(lt) => table.range((ge, 0)..(lt, 0))?,
-        None => table.range((ge, 0)..)?,
-    };
     // A max-heap of the smallest seen so far.
     let mut smallest = std::collections::BinaryHeap::with_capacity(want + 1);
-    for entry in range {
-        let seq = entry?.0.value().1;
+    crate::time_runs::for_each_in(&table, ge, lt, |seq| {
         if seq >= start {
             smallest.push(seq);
             if smallest.len() > want {
                 smallest.pop();
             }
         }
-    }
+        true
+    })?;
     Ok(smallest.into_sorted_vec())
 }
 

@@ -15,7 +15,9 @@ use crate::codec::POSTING_LEN;
 /// 2: event pages carry a kind byte; full event-JSON pages are compressed.
 /// 3: the filter tables hold runs of seqs (`runs`).
 /// 4: interned names by id are packed (`pages`).
-pub(crate) const SCHEMA_VERSION: u64 = 4;
+/// 5: names and event hashes are found by an 8-byte key (`codec::name_key`,
+///    `codec::hash_key`); the time table holds runs (`time_runs`).
+pub(crate) const SCHEMA_VERSION: u64 = 5;
 
 /// `schema_version`, `indexed_height`, and the id counters.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -27,8 +29,11 @@ pub(crate) const META_NEXT_RECALL: &str = "next_recall";
 
 /// Interned strings (identifiers, vocabulary URIs, organisations,
 /// transformation ids) → id, and back. Ids start at 1; 0 means "absent".
-/// Stored prefix-compressed (`codec::encode_name`).
-pub(crate) const STRINGS: TableDefinition<&str, u64> = TableDefinition::new("strings");
+/// Stored prefix-compressed (`codec::encode_name`). Found by
+/// (`codec::name_key` of the stored name, id): 16 fixed bytes instead of
+/// the name, and each candidate's name is compared in `STRING_BY_ID`
+/// (names sharing a key both stay).
+pub(crate) const STRINGS: TableDefinition<(u64, u64), ()> = TableDefinition::new("strings");
 /// By id: consecutive ids packed into values of about a page, keyed by the
 /// first (`pages`), since ids only append.
 pub(crate) const STRING_BY_ID: TableDefinition<u64, &[u8]> = TableDefinition::new("string_by_id");
@@ -39,8 +44,9 @@ pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("eve
 /// The events as captured, packed the same way. Apart from `EVENTS` so
 /// filters and traces read small records.
 pub(crate) const EVENT_JSON: TableDefinition<u64, &[u8]> = TableDefinition::new("event_json");
-/// event hash → seq.
-pub(crate) const EVENT_BY_HASH: TableDefinition<&[u8; 32], u64> =
+/// (`codec::hash_key` of the event hash, seq): the candidates' records
+/// hold the full hash.
+pub(crate) const EVENT_BY_HASH: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("event_by_hash");
 
 /// (identifier id, seq) → encoded `Posting` (roles, time, type, action,
@@ -62,8 +68,10 @@ pub(crate) const BY_ORG: RunTable = TableDefinition::new("by_org");
 pub(crate) const BY_TRANSFORMATION: RunTable = TableDefinition::new("by_transformation");
 pub(crate) const BY_TYPE: RunTable = TableDefinition::new("by_type");
 pub(crate) const BY_ACTION: RunTable = TableDefinition::new("by_action");
-/// (eventTime UTC ms, seq).
-pub(crate) const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("by_time");
+/// (eventTime UTC ms, seq) pairs as runs: (first time, first seq) → the
+/// run's later pairs (`time_runs`).
+pub(crate) type TimeTable = TableDefinition<'static, (i64, u64), &'static [u8]>;
+pub(crate) const BY_TIME: TimeTable = TableDefinition::new("by_time");
 
 /// original event hash → hash of the declaration that declared it in error.
 pub(crate) const ERRORS: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("errors");

@@ -8,7 +8,9 @@ use std::rc::Rc;
 use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
 use tracechain_epcis::hash_id_from_digest;
 
-use crate::codec::{EventRecord, Posting, RecallRecord, decode_name, encode_name};
+use crate::codec::{
+    EventRecord, Posting, RecallRecord, decode_name, encode_name, hash_key, name_key,
+};
 use crate::error::{IndexError, corrupt};
 use crate::model::{IndexedEvent, StoredEvent};
 use crate::pages;
@@ -17,11 +19,11 @@ use crate::schema::*;
 pub(crate) type SeqTable = ReadOnlyTable<(u64, u64), &'static [u8]>;
 
 pub(crate) struct Snapshot {
-    pub(crate) strings: ReadOnlyTable<&'static str, u64>,
+    strings: ReadOnlyTable<(u64, u64), ()>,
     string_by_id: ReadOnlyTable<u64, &'static [u8]>,
     events: ReadOnlyTable<u64, &'static [u8]>,
     event_json: ReadOnlyTable<u64, &'static [u8]>,
-    event_by_hash: ReadOnlyTable<&'static [u8; 32], u64>,
+    event_by_hash: ReadOnlyTable<(u64, u64), ()>,
     pub(crate) by_ident: ReadOnlyTable<(u64, u64), [u8; crate::codec::POSTING_LEN]>,
     by_transformation: SeqTable,
     errors: ReadOnlyTable<&'static [u8; 32], &'static [u8; 32]>,
@@ -65,16 +67,23 @@ impl Snapshot {
         Ok(self.txn.open_table(def)?)
     }
 
-    pub(crate) fn time_table(&self) -> Result<ReadOnlyTable<(i64, u64), ()>, IndexError> {
+    pub(crate) fn time_table(
+        &self,
+    ) -> Result<ReadOnlyTable<(i64, u64), &'static [u8]>, IndexError> {
         Ok(self.txn.open_table(BY_TIME)?)
     }
 
     /// The id of an interned string, if the index has ever seen it.
     pub(crate) fn id_of(&self, s: &str) -> Result<Option<u64>, IndexError> {
-        Ok(self
-            .strings
-            .get(encode_name(s).as_str())?
-            .map(|v| v.value()))
+        let stored = encode_name(s);
+        let key = name_key(&stored);
+        for entry in self.strings.range((key, 0)..=(key, u64::MAX))? {
+            let id = entry?.0.value().1;
+            if pages::read(&self.string_by_id, id)?.as_deref() == Some(stored.as_bytes()) {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 
     pub(crate) fn name(&self, id: u64) -> Result<Rc<str>, IndexError> {
@@ -99,7 +108,14 @@ impl Snapshot {
     }
 
     pub(crate) fn seq_of(&self, hash: &[u8; 32]) -> Result<Option<u64>, IndexError> {
-        Ok(self.event_by_hash.get(hash)?.map(|v| v.value()))
+        let key = hash_key(hash);
+        for entry in self.event_by_hash.range((key, 0)..=(key, u64::MAX))? {
+            let seq = entry?.0.value().1;
+            if self.record(seq)?.hash == *hash {
+                return Ok(Some(seq));
+            }
+        }
+        Ok(None)
     }
 
     pub(crate) fn record(&self, seq: u64) -> Result<EventRecord, IndexError> {

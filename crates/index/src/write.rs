@@ -6,12 +6,15 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use tracechain_epcis::hash_id_from_digest;
 
 use crate::canon;
-use crate::codec::{ActionCode, EventRecord, Kind, Posting, RecallRecord, encode_name};
+use crate::codec::{
+    ActionCode, EventRecord, Kind, Posting, RecallRecord, encode_name, hash_key, name_key,
+};
 use crate::error::{IndexError, corrupt, hex};
 use crate::model::{BlockUpdate, CHILD_ROLES, IndexedEvent, RoleSet};
 use crate::pages::{self, Appender};
 use crate::runs::RunWriter;
 use crate::schema::*;
+use crate::time_runs::TimeRunWriter;
 
 /// Ids of the names nearly every event repeats (vocabulary, locations,
 /// organisations, GTIN classes), as committed: interning them from memory
@@ -25,11 +28,11 @@ pub(crate) const HOT_NAMES_MAX: usize = 65_536;
 /// (written back to `META` at the end of the block).
 pub(crate) struct BlockWriter<'t> {
     meta: Table<'t, &'static str, u64>,
-    strings: Table<'t, &'static str, u64>,
+    strings: Table<'t, (u64, u64), ()>,
     string_by_id: Table<'t, u64, &'static [u8]>,
     events: Table<'t, u64, &'static [u8]>,
     event_json: Table<'t, u64, &'static [u8]>,
-    event_by_hash: Table<'t, &'static [u8; 32], u64>,
+    event_by_hash: Table<'t, (u64, u64), ()>,
     by_ident: Table<'t, (u64, u64), [u8; crate::codec::POSTING_LEN]>,
     by_class: RunWriter<'t>,
     by_biz_step: RunWriter<'t>,
@@ -39,7 +42,7 @@ pub(crate) struct BlockWriter<'t> {
     by_transformation: RunWriter<'t>,
     by_type: RunWriter<'t>,
     by_action: RunWriter<'t>,
-    by_time: Table<'t, (i64, u64), ()>,
+    by_time: TimeRunWriter<'t>,
     errors: Table<'t, &'static [u8; 32], &'static [u8; 32]>,
     recalls: Table<'t, (u64, u64), &'static [u8]>,
     /// The last packed values of `events` and `event_json`, written at the
@@ -81,7 +84,7 @@ impl<'t> BlockWriter<'t> {
             by_transformation: RunWriter::open(txn, BY_TRANSFORMATION)?,
             by_type: RunWriter::open(txn, BY_TYPE)?,
             by_action: RunWriter::open(txn, BY_ACTION)?,
-            by_time: txn.open_table(BY_TIME)?,
+            by_time: TimeRunWriter::open(txn, BY_TIME)?,
             errors: txn.open_table(ERRORS)?,
             recalls: txn.open_table(RECALLS)?,
             meta,
@@ -134,6 +137,7 @@ impl<'t> BlockWriter<'t> {
         ] {
             filter.flush()?;
         }
+        self.by_time.flush()?;
         self.meta.insert(META_NEXT_SEQ, self.next_seq)?;
         self.meta.insert(META_NEXT_STRING, self.next_string)?;
         self.meta.insert(META_NEXT_RECALL, self.next_recall)?;
@@ -153,15 +157,52 @@ impl<'t> BlockWriter<'t> {
     /// The id of `s`, allocating one the first time it is seen.
     fn intern(&mut self, s: &str) -> Result<u64, IndexError> {
         let stored = encode_name(s);
-        if let Some(id) = self.strings.get(stored.as_str())? {
-            return Ok(id.value());
+        let key = name_key(&stored);
+        let candidates: Vec<u64> = self
+            .strings
+            .range((key, 0)..=(key, u64::MAX))?
+            .map(|entry| entry.map(|(k, _)| k.value().1))
+            .collect::<Result<_, _>>()?;
+        for id in candidates {
+            if self.stored_name(id)? == stored.as_bytes() {
+                return Ok(id);
+            }
         }
         let id = self.next_string;
         self.next_string += 1;
-        self.strings.insert(stored.as_str(), id)?;
+        self.strings.insert((key, id), ())?;
         self.names
             .push(&mut self.string_by_id, id, stored.into_bytes())?;
         Ok(id)
+    }
+
+    /// The stored form of name `id`, written or still pending.
+    fn stored_name(&mut self, id: u64) -> Result<Vec<u8>, IndexError> {
+        if let Some(pending) = self.names.get_mut(id) {
+            return Ok(pending.clone());
+        }
+        pages::read(&self.string_by_id, id)?.ok_or_else(|| corrupt(format!("string {id} missing")))
+    }
+
+    /// The seq of the event with `hash`, written or still pending.
+    fn seq_of(&mut self, hash: &[u8; 32]) -> Result<Option<u64>, IndexError> {
+        let key = hash_key(hash);
+        let candidates: Vec<u64> = self
+            .event_by_hash
+            .range((key, 0)..=(key, u64::MAX))?
+            .map(|entry| entry.map(|(k, _)| k.value().1))
+            .collect::<Result<_, _>>()?;
+        for seq in candidates {
+            let bytes = match self.records.get_mut(seq) {
+                Some(pending) => pending.clone(),
+                None => pages::read(&self.events, seq)?
+                    .ok_or_else(|| corrupt(format!("event {seq} missing")))?,
+            };
+            if EventRecord::decode(&bytes)?.hash == *hash {
+                return Ok(Some(seq));
+            }
+        }
+        Ok(None)
     }
 
     /// [`BlockWriter::intern_hot`] of an optional vocabulary or location.
@@ -182,16 +223,14 @@ impl<'t> BlockWriter<'t> {
                 ActionCode::from_name(a).ok_or_else(|| invalid(format!("unknown action '{a}'")))?,
             ),
         };
-        let seq = self.next_seq;
         // The hash is the event's identity: a second capture of the same
-        // event adds nothing. (Insert first: the chain rejects duplicates,
-        // so this is one B-tree descent instead of a lookup and an insert.)
-        let first = self.event_by_hash.insert(&e.hash, seq)?.map(|v| v.value());
-        if let Some(first) = first {
-            self.event_by_hash.insert(&e.hash, first)?;
+        // event adds nothing.
+        if self.seq_of(&e.hash)?.is_some() {
             return Ok(());
         }
+        let seq = self.next_seq;
         self.next_seq += 1;
+        self.event_by_hash.insert((hash_key(&e.hash), seq), ())?;
 
         let mut identifiers = Vec::with_capacity(e.identifiers.len());
         let mut roles_by_ident: BTreeMap<u64, RoleSet> = BTreeMap::new();
@@ -265,7 +304,7 @@ impl<'t> BlockWriter<'t> {
         if let Some(a) = action {
             self.by_action.push(ActionCode::code(Some(a)).into(), seq);
         }
-        self.by_time.insert((e.event_time_ms, seq), ())?;
+        self.by_time.push(e.event_time_ms, seq);
         Ok(())
     }
 
@@ -280,7 +319,7 @@ impl<'t> BlockWriter<'t> {
         }
         self.errors.insert(original, declaration)?;
         // An original not indexed (yet) is marked when it arrives.
-        let Some(seq) = self.event_by_hash.get(original)?.map(|v| v.value()) else {
+        let Some(seq) = self.seq_of(original)? else {
             return Ok(());
         };
         let bytes = match self.records.get_mut(seq) {
