@@ -436,6 +436,48 @@ impl Posting {
     }
 }
 
+// ---- first postings -------------------------------------------------------
+
+/// Appends a posting to an identifier's `FIRST_POSTINGS` item: its seq
+/// (varint), then the encoded posting.
+pub(crate) fn push_first_posting(item: &mut Vec<u8>, p: &Posting) {
+    put_varint(item, p.seq);
+    item.extend_from_slice(&p.encode());
+}
+
+/// The postings of a `FIRST_POSTINGS` item, in seq order.
+pub(crate) fn first_postings(item: &[u8]) -> Result<Vec<Posting>, IndexError> {
+    let mut out = Vec::new();
+    let mut r = Reader::new(item, "first postings");
+    while !r.is_empty() {
+        let seq = r.varint()?;
+        out.push(Posting::decode(seq, &r.array()?)?);
+    }
+    Ok(out)
+}
+
+/// Marks the posting of event `seq` in a `FIRST_POSTINGS` item as declared
+/// in error; `false` if the item has none.
+pub(crate) fn mark_first_posting_in_error(item: &mut [u8], seq: u64) -> Result<bool, IndexError> {
+    let mut at = 0;
+    while at < item.len() {
+        let mut r = Reader::new(&item[at..], "first postings");
+        let found = r.varint()?;
+        let posting_at = item.len() - r.rest().len();
+        let end = posting_at + POSTING_LEN;
+        let posting: &mut [u8; POSTING_LEN] = item
+            .get_mut(posting_at..end)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| corrupt("first postings truncated"))?;
+        if found == seq {
+            Posting::mark_in_error(posting);
+            return Ok(true);
+        }
+        at = end;
+    }
+    Ok(false)
+}
+
 // ---- recalls ------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq, Eq)]

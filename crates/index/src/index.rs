@@ -2,7 +2,6 @@
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use redb::{Database, ReadableDatabase, ReadableTable};
 
@@ -21,11 +20,6 @@ use crate::write::{BlockWriter, HOT_NAMES_MAX, HotNames};
 const CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// Blocks per write transaction when rebuilding.
 const REBUILD_CHUNK: usize = 64;
-/// Longest stretch of commits made visible without an fsync. The index is
-/// derived data: a crash loses at most this much of it, and the indexer
-/// re-applies those blocks from the chain. Syncing every block instead
-/// cost a fifth of the indexer's time.
-const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The query index of one node: one redb file.
 ///
@@ -40,8 +34,6 @@ pub struct Index {
 
 /// What the writer remembers between transactions.
 struct WriterState {
-    /// When the last durable commit was made.
-    synced: Instant,
     /// Committed ids of often repeated names.
     hot: HotNames,
 }
@@ -85,7 +77,6 @@ impl Index {
         Ok(Index {
             db,
             writer: Mutex::new(WriterState {
-                synced: Instant::now(),
                 hot: HotNames::new(),
             }),
         })
@@ -107,23 +98,24 @@ impl Index {
         while blocks.peek().is_some() {
             index.apply_blocks(blocks.by_ref().take(REBUILD_CHUNK))?;
         }
-        index.sync()?;
         Ok(index)
     }
 
     /// Index one finalized block, atomically with its height. A height at
     /// or below [`Index::indexed_height`] was already applied (the node
     /// re-feeds blocks after a crash) and is ignored. On error nothing of
-    /// the block is applied. Visible to readers when it returns; durable
-    /// within [`SYNC_INTERVAL`] (or at [`Index::sync`]).
+    /// the block is applied. Visible to readers and durable when it returns.
     pub fn apply_block(&self, height: u64, updates: &[BlockUpdate]) -> Result<(), IndexError> {
         self.apply_blocks([(height, updates)])
     }
 
     /// Index many blocks in height order as one write transaction, visible
-    /// when it returns and durable as [`Index::apply_block`]. One
-    /// transaction instead of one per block matters under load: redb copies every page a transaction modifies, and
-    /// consecutive blocks modify the same tail pages of every table.
+    /// and durable when it returns. One transaction instead of one per block
+    /// matters under load: redb copies every page a transaction modifies,
+    /// and consecutive blocks modify the same tail pages of every table.
+    /// Every commit is durable (ADR 0021): pages a non-durable commit
+    /// replaces cannot be reused before the next durable one, and under load
+    /// that left a quarter of the file free.
     /// Heights already applied are skipped; on error nothing is applied.
     pub fn apply_blocks<I, U>(&self, blocks: I) -> Result<(), IndexError>
     where
@@ -131,11 +123,7 @@ impl Index {
         U: AsRef<[BlockUpdate]>,
     {
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut txn = self.db.begin_write()?;
-        let durable = state.synced.elapsed() >= SYNC_INTERVAL;
-        if !durable {
-            txn.set_durability(redb::Durability::None)?;
-        }
+        let txn = self.db.begin_write()?;
         let fresh_hot = {
             let mut done = txn.open_table(META)?.get(META_HEIGHT)?.map(|v| v.value());
             let mut writer = BlockWriter::open(&txn, &state.hot)?;
@@ -149,21 +137,10 @@ impl Index {
             writer.finish()?
         };
         txn.commit()?;
-        if durable {
-            state.synced = Instant::now();
-        }
         if state.hot.len() + fresh_hot.len() > HOT_NAMES_MAX {
             state.hot.clear();
         }
         state.hot.extend(fresh_hot);
-        Ok(())
-    }
-
-    /// Make everything applied so far durable (an empty durable commit).
-    pub fn sync(&self) -> Result<(), IndexError> {
-        let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        self.db.begin_write()?.commit()?;
-        state.synced = Instant::now();
         Ok(())
     }
 
@@ -387,6 +364,51 @@ mod tests {
         assert!(matches!(err, Err(IndexError::InvalidEvent { .. })));
         assert_eq!(t.index.indexed_height().ok(), Some(None));
         assert!(all(&t.index).is_empty());
+    }
+
+    /// An identifier named again, and declared in error, after the packed
+    /// value holding its first postings was already written in the same
+    /// transaction, and again in a later one.
+    #[test]
+    fn first_postings_are_found_and_marked_after_their_value_filled() {
+        let mut t = TestIndex::new();
+        let mut block = vec![BlockUpdate::Event(observe(1, 10, &["urn:t:x"]))];
+        let fillers: Vec<String> = (0..600).map(|i| format!("urn:t:item-{i}")).collect();
+        for (i, item) in fillers.iter().enumerate() {
+            block.push(BlockUpdate::Event(observe(100 + i as u64, 11, &[item])));
+        }
+        block.push(BlockUpdate::Event(observe(2, 12, &["urn:t:x"])));
+        t.block(block);
+        t.events(vec![observe(3, 13, &["urn:t:x"])]);
+        t.block(vec![
+            BlockUpdate::DeclaredInError {
+                original: hash(2),
+                declaration: hash(900),
+            },
+            BlockUpdate::DeclaredInError {
+                original: hash(3),
+                declaration: hash(901),
+            },
+        ]);
+        let page = t
+            .index
+            .query(&EventQuery {
+                match_epc: vec!["urn:t:x".into()],
+                limit: 10,
+                ..EventQuery::default()
+            })
+            .expect("query");
+        let found: Vec<[u8; 32]> = page.events.iter().map(|e| e.hash).collect();
+        assert_eq!(found, vec![hash(1), hash(2), hash(3)]);
+        let snap = Snapshot::new(&t.index.db).expect("snapshot");
+        let x = snap.id_of("urn:t:x").expect("id").expect("interned");
+        let in_error: Vec<bool> = snap
+            .postings(x)
+            .expect("postings")
+            .iter()
+            .map(|p| p.in_error)
+            .collect();
+        assert_eq!(in_error, vec![false, true, true]);
     }
 
     #[test]

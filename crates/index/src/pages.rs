@@ -8,11 +8,14 @@
 //! cost (one page per lookup).
 //!
 //! A packed value: `count` (varint), `count` lengths (varints), then the
-//! items back to back. It is stored behind one kind byte: [`RAW`], or
+//! items back to back. It is stored behind one kind byte: [`RAW`];
 //! [`ZSTD`] for a full value of a table whose values compress well (event
 //! JSON: a sealed page of about 40 events shrinks about sevenfold,
-//! docs/adr/0014-compressed-storage.md). The last, still growing value of
-//! a table is always raw, so appending never recompresses.
+//! docs/adr/0014-compressed-storage.md; the last, still growing value
+//! stays raw, so appending never recompresses); or [`FRONT`], each item
+//! written as the length of the prefix it shares with the one before and
+//! the rest (interned names, consecutive identifiers of one product:
+//! about a sixth of their length, and cheap to undo).
 
 use std::borrow::Cow;
 
@@ -32,6 +35,7 @@ pub(crate) const SEALED_TARGET: usize = 16_000;
 
 const RAW: u8 = 0;
 const ZSTD: u8 = 1;
+const FRONT: u8 = 2;
 /// zstd's default level: ~7x on event JSON, a few µs per event.
 const ZSTD_LEVEL: i32 = 3;
 
@@ -47,16 +51,14 @@ fn pack(items: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// A stored value: the packed items behind their kind byte, compressed
-/// when `sealed`.
-fn encode(items: &[Vec<u8>], sealed: bool) -> Result<Vec<u8>, IndexError> {
-    let packed = pack(items);
-    let (kind, body) = if sealed {
-        let compressed = zstd::bulk::compress(&packed, ZSTD_LEVEL)
-            .map_err(|e| corrupt(format!("compressing an event page: {e}")))?;
-        (ZSTD, compressed)
-    } else {
-        (RAW, packed)
+/// A stored value: the items behind their kind byte (`RAW`, `ZSTD` or
+/// `FRONT`).
+fn encode(items: &[Vec<u8>], kind: u8) -> Result<Vec<u8>, IndexError> {
+    let body = match kind {
+        ZSTD => zstd::bulk::compress(&pack(items), ZSTD_LEVEL)
+            .map_err(|e| corrupt(format!("compressing an event page: {e}")))?,
+        FRONT => front_code(items),
+        _ => pack(items),
     };
     let mut out = Vec::with_capacity(1 + body.len());
     out.push(kind);
@@ -64,17 +66,60 @@ fn encode(items: &[Vec<u8>], sealed: bool) -> Result<Vec<u8>, IndexError> {
     Ok(out)
 }
 
-/// The packed items of a stored value, and whether it was sealed.
-fn unpack(stored: &[u8]) -> Result<(Cow<'_, [u8]>, bool), IndexError> {
+/// The packed items of a stored value, and its kind.
+fn unpack(stored: &[u8]) -> Result<(Cow<'_, [u8]>, u8), IndexError> {
     match stored.split_first() {
-        Some((&RAW, packed)) => Ok((Cow::Borrowed(packed), false)),
+        Some((&RAW, packed)) => Ok((Cow::Borrowed(packed), RAW)),
         Some((&ZSTD, compressed)) => {
             let packed = zstd::decode_all(compressed)
                 .map_err(|e| corrupt(format!("event page does not decompress: {e}")))?;
-            Ok((Cow::Owned(packed), true))
+            Ok((Cow::Owned(packed), ZSTD))
         }
+        Some((&FRONT, coded)) => Ok((Cow::Owned(pack(&front_decode(coded)?)), FRONT)),
         _ => Err(corrupt("event page of unknown kind")),
     }
+}
+
+/// `count`, then per item: the length it shares with the item before, the
+/// length of the rest, the rest.
+fn front_code(items: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_varint(&mut out, items.len() as u64);
+    let mut previous: &[u8] = &[];
+    for item in items {
+        let shared = shared_prefix(previous, item);
+        put_varint(&mut out, shared as u64);
+        put_varint(&mut out, (item.len() - shared) as u64);
+        out.extend_from_slice(&item[shared..]);
+        previous = item;
+    }
+    out
+}
+
+fn shared_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+fn front_decode(coded: &[u8]) -> Result<Vec<Vec<u8>>, IndexError> {
+    let mut r = Reader::new(coded, "front-coded page");
+    let count = r.len()?;
+    let mut items: Vec<Vec<u8>> = Vec::with_capacity(count.min(PAGE_TARGET));
+    for _ in 0..count {
+        let shared = r.len()?;
+        let rest_len = r.len()?;
+        let previous = items.last().map_or(&[][..], Vec::as_slice);
+        let head = previous
+            .get(..shared)
+            .ok_or_else(|| corrupt("front-coded page: shared prefix too long"))?;
+        let mut item = Vec::with_capacity(shared + rest_len);
+        item.extend_from_slice(head);
+        item.extend_from_slice(r.take(rest_len)?);
+        items.push(item);
+    }
+    if !r.is_empty() {
+        return Err(corrupt("front-coded page has trailing bytes"));
+    }
+    Ok(items)
 }
 
 fn varint_len(v: usize) -> usize {
@@ -215,29 +260,36 @@ pub(crate) struct Appender {
     len: usize,
     /// Raw bytes a value holds before the next item starts another.
     target: usize,
-    /// Whether full values are stored compressed.
-    seal: bool,
+    /// How a full value is stored, and how the growing last one.
+    full_kind: u8,
+    open_kind: u8,
 }
 
 impl Appender {
     /// Raw values of about one redb page.
     pub(crate) fn new() -> Self {
-        Self::with(PAGE_TARGET, false)
+        Self::with(PAGE_TARGET, RAW, RAW)
     }
 
     /// Values of [`SEALED_TARGET`] raw bytes, compressed once full.
     pub(crate) fn compressing() -> Self {
-        Self::with(SEALED_TARGET, true)
+        Self::with(SEALED_TARGET, ZSTD, RAW)
     }
 
-    fn with(target: usize, seal: bool) -> Self {
+    /// Front-coded values (`FRONT`) of about one redb page as stored.
+    pub(crate) fn front_coded() -> Self {
+        Self::with(PAGE_TARGET, FRONT, FRONT)
+    }
+
+    fn with(target: usize, full_kind: u8, open_kind: u8) -> Self {
         Appender {
             started: false,
             start: 0,
             items: Vec::new(),
             len: 0,
             target,
-            seal,
+            full_kind,
+            open_kind,
         }
     }
 
@@ -251,9 +303,8 @@ impl Appender {
             self.started = true;
             self.adopt_last(table, seq)?;
         }
-        let grows = varint_len(item.len()) + item.len();
-        if !self.items.is_empty() && self.len + grows + 1 > self.target {
-            self.write(table, self.seal)?;
+        if !self.items.is_empty() && self.len + self.growth(&item) + 1 > self.target {
+            self.write(table, self.full_kind)?;
             self.items.clear();
             self.len = varint_len(0);
         }
@@ -261,9 +312,20 @@ impl Appender {
             self.start = seq;
             self.len = varint_len(0);
         }
-        self.len += grows;
+        self.len += self.growth(&item);
         self.items.push(item);
         Ok(())
+    }
+
+    /// How much `item` adds to the pending value as stored (front-coded:
+    /// only what it does not share with the item before).
+    fn growth(&self, item: &[u8]) -> usize {
+        let shared = match (self.full_kind, self.items.last()) {
+            (FRONT, Some(last)) => shared_prefix(last, item),
+            (FRONT, None) => 0,
+            _ => return varint_len(item.len()) + item.len(),
+        };
+        varint_len(shared) + varint_len(item.len() - shared) + item.len() - shared
     }
 
     /// Continue the table's last value if it ends right before `seq` and
@@ -276,14 +338,18 @@ impl Appender {
         let Some((start, packed)) = table.last()? else {
             return Ok(());
         };
-        let (packed, sealed) = unpack(packed.value())?;
-        if sealed || packed.len() >= self.target {
+        let (packed, kind) = unpack(packed.value())?;
+        if kind == ZSTD {
             return Ok(());
         }
         let items = decode_all(&packed)?;
-        if start.value() + items.len() as u64 == seq {
+        let len = match kind {
+            FRONT => front_code(&items).len(),
+            _ => encoded_len(&items),
+        };
+        if len < self.target && start.value() + items.len() as u64 == seq {
             self.start = start.value();
-            self.len = encoded_len(&items);
+            self.len = len;
             self.items = items;
         }
         Ok(())
@@ -295,22 +361,41 @@ impl Appender {
         self.items.get_mut(index)
     }
 
+    /// Appends `bytes` to the pending item for `seq`; `false` if that item
+    /// is not pending (already written). Not for front-coded values (their
+    /// size is counted as coded).
+    pub(crate) fn extend(&mut self, seq: u64, bytes: &[u8]) -> bool {
+        let Some(index) = seq
+            .checked_sub(self.start)
+            .and_then(|i| usize::try_from(i).ok())
+        else {
+            return false;
+        };
+        let Some(item) = self.items.get_mut(index) else {
+            return false;
+        };
+        self.len -= varint_len(item.len());
+        item.extend_from_slice(bytes);
+        self.len += varint_len(item.len()) + bytes.len();
+        true
+    }
+
     /// Write the pending value (call at the end of the transaction); it
     /// stays raw, as the next transaction may extend it.
     pub(crate) fn flush(
         &mut self,
         table: &mut Table<'_, u64, &'static [u8]>,
     ) -> Result<(), IndexError> {
-        self.write(table, false)
+        self.write(table, self.open_kind)
     }
 
     fn write(
         &mut self,
         table: &mut Table<'_, u64, &'static [u8]>,
-        sealed: bool,
+        kind: u8,
     ) -> Result<(), IndexError> {
         if !self.items.is_empty() {
-            table.insert(self.start, encode(&self.items, sealed)?.as_slice())?;
+            table.insert(self.start, encode(&self.items, kind)?.as_slice())?;
         }
         Ok(())
     }
@@ -322,18 +407,18 @@ pub(crate) fn update(
     seq: u64,
     change: impl FnOnce(&mut Vec<u8>) -> Result<(), IndexError>,
 ) -> Result<(), IndexError> {
-    let (start, mut items, sealed) = {
+    let (start, mut items, kind) = {
         let (start, stored) =
             value_for(table, seq)?.ok_or_else(|| corrupt(format!("event {seq} missing")))?;
-        let (packed, sealed) = unpack(stored.value())?;
-        (start, decode_all(&packed)?, sealed)
+        let (packed, kind) = unpack(stored.value())?;
+        (start, decode_all(&packed)?, kind)
     };
     let index = usize::try_from(seq - start).map_err(|_| corrupt("event page index"))?;
     let item = items
         .get_mut(index)
         .ok_or_else(|| corrupt(format!("event {seq} missing")))?;
     change(item)?;
-    table.insert(start, encode(&items, sealed)?.as_slice())?;
+    table.insert(start, encode(&items, kind)?.as_slice())?;
     Ok(())
 }
 
@@ -362,8 +447,8 @@ mod tests {
         let items: Vec<Vec<u8>> = (0..40u32)
             .map(|i| format!("{{\"type\":\"ObjectEvent\",\"serial\":{i}}}").into_bytes())
             .collect();
-        let sealed = encode(&items, true).expect("compress");
-        let raw = encode(&items, false).expect("raw");
+        let sealed = encode(&items, ZSTD).expect("compress");
+        let raw = encode(&items, RAW).expect("raw");
         assert!(
             sealed.len() < raw.len() / 2,
             "{} vs {}",
@@ -371,12 +456,36 @@ mod tests {
             raw.len()
         );
         for stored in [&sealed, &raw] {
-            let (packed, was_sealed) = unpack(stored).expect("unpack");
-            assert_eq!(was_sealed, stored[0] == ZSTD);
+            let (packed, kind) = unpack(stored).expect("unpack");
+            assert_eq!(kind, stored[0]);
             assert_eq!(decode_all(&packed).ok().as_ref(), Some(&items));
         }
         assert!(unpack(&[9, 1, 2]).is_err());
         assert!(unpack(&[ZSTD, 1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn front_coded_values_round_trip_and_shrink_names() {
+        let items: Vec<Vec<u8>> = (0..200u32)
+            .map(|i| format!("\u{1}01/04023456000224/21/N{}", 1_000 + i).into_bytes())
+            .chain([Vec::new(), b"x".to_vec(), Vec::new()])
+            .collect();
+        let coded = encode(&items, FRONT).expect("front");
+        let raw = encode(&items, RAW).expect("raw");
+        assert!(
+            coded.len() < raw.len() / 4,
+            "{} vs {}",
+            coded.len(),
+            raw.len()
+        );
+        let (packed, kind) = unpack(&coded).expect("unpack");
+        assert_eq!(kind, FRONT);
+        assert_eq!(decode_all(&packed).ok().as_ref(), Some(&items));
+        for n in 1..coded.len() {
+            assert!(unpack(&coded[..n]).is_err(), "truncated at {n}");
+        }
+        // A shared prefix longer than the item before is corrupt, not a panic.
+        assert!(unpack(&[FRONT, 2, 0, 1, b'a', 5, 0]).is_err());
     }
 
     #[test]

@@ -98,7 +98,8 @@ fn decode_token(token: &str) -> Result<u64, IndexError> {
 /// One sorted source of seqs.
 enum Source {
     Keyed(Rc<SeqTable>, u64),
-    Ident(u64),
+    /// An identifier: its first postings' seqs, then `by_ident`.
+    Ident(u64, Vec<u64>),
     Sorted(Vec<u64>),
     All,
 }
@@ -108,12 +109,15 @@ impl Source {
     fn seek(&self, snap: &Snapshot, target: u64) -> Result<Option<u64>, IndexError> {
         Ok(match self {
             Source::Keyed(table, key) => crate::runs::seek(table.as_ref(), *key, target)?,
-            Source::Ident(key) => snap
-                .by_ident
-                .range((*key, target)..=(*key, u64::MAX))?
-                .next()
-                .transpose()?
-                .map(|(k, _)| k.value().1),
+            Source::Ident(key, first) => match first.iter().find(|&&s| s >= target) {
+                Some(&seq) => Some(seq),
+                None => snap
+                    .by_ident
+                    .range((*key, target)..=(*key, u64::MAX))?
+                    .next()
+                    .transpose()?
+                    .map(|(k, _)| k.value().1),
+            },
             Source::Sorted(seqs) => {
                 let i = seqs.partition_point(|s| *s < target);
                 seqs.get(i).copied()
@@ -212,7 +216,8 @@ fn plan(
         for value in &q.match_epc {
             let canonical = canon::identifier(value);
             if let Some(id) = snap.id_of(&canonical)? {
-                sources.push(Source::Ident(id));
+                let first = snap.first_postings(id)?.iter().map(|p| p.seq).collect();
+                sources.push(Source::Ident(id, first));
                 if canon::is_gtin_class(&canonical) {
                     sources.push(Source::Keyed(by_class.clone(), id));
                 }

@@ -16,7 +16,9 @@ use crate::codec::POSTING_LEN;
 /// 3: the filter tables hold runs of seqs (`runs`).
 /// 4: interned names by id are packed (`pages`).
 /// 5: names and event hashes are found by an 8-byte key (`codec::name_key`,
-///    `codec::hash_key`); the time table holds runs (`time_runs`).
+///    `codec::hash_key`); the time table holds runs (`time_runs`); an
+///    identifier's postings from the transaction that interned it are
+///    packed by id (`FIRST_POSTINGS`).
 pub(crate) const SCHEMA_VERSION: u64 = 5;
 
 /// `schema_version`, `indexed_height`, and the id counters.
@@ -49,8 +51,17 @@ pub(crate) const EVENT_JSON: TableDefinition<u64, &[u8]> = TableDefinition::new(
 pub(crate) const EVENT_BY_HASH: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("event_by_hash");
 
+/// By string id, packed like `STRING_BY_ID`: the postings of the
+/// identifier's events in the write transaction that interned it (seq, then
+/// the encoded posting; empty for most names). Nearly every identifier is
+/// named first by the event that makes it, and often never again: as
+/// `(id, seq)` entries those appended to `BY_IDENT` and left its leaves
+/// half full.
+pub(crate) const FIRST_POSTINGS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("first_postings");
 /// (identifier id, seq) → encoded `Posting` (roles, time, type, action,
-/// flags): the events of an identifier in any role.
+/// flags): the events of an identifier in any role written after the
+/// transaction that interned it (`FIRST_POSTINGS` has those).
 pub(crate) const BY_IDENT: TableDefinition<(u64, u64), [u8; POSTING_LEN]> =
     TableDefinition::new("by_ident");
 /// A filter table: (term, first seq of a run) → the run's other seqs

@@ -25,6 +25,7 @@ pub(crate) struct Snapshot {
     event_json: ReadOnlyTable<u64, &'static [u8]>,
     event_by_hash: ReadOnlyTable<(u64, u64), ()>,
     pub(crate) by_ident: ReadOnlyTable<(u64, u64), [u8; crate::codec::POSTING_LEN]>,
+    first_postings: ReadOnlyTable<u64, &'static [u8]>,
     by_transformation: SeqTable,
     errors: ReadOnlyTable<&'static [u8; 32], &'static [u8; 32]>,
     recalls: ReadOnlyTable<(u64, u64), &'static [u8]>,
@@ -33,8 +34,9 @@ pub(crate) struct Snapshot {
     txn: ReadTransaction,
     /// Interned strings already read in this view.
     names: RefCell<HashMap<u64, Rc<str>>>,
-    /// The event-JSON page read last, decompressed.
+    /// The event-JSON and name pages read last, decoded.
     json_page: pages::PageCache,
+    name_page: pages::PageCache,
 }
 
 impl Snapshot {
@@ -52,12 +54,14 @@ impl Snapshot {
             event_json: txn.open_table(EVENT_JSON)?,
             event_by_hash: txn.open_table(EVENT_BY_HASH)?,
             by_ident: txn.open_table(BY_IDENT)?,
+            first_postings: txn.open_table(FIRST_POSTINGS)?,
             by_transformation: txn.open_table(BY_TRANSFORMATION)?,
             errors: txn.open_table(ERRORS)?,
             recalls: txn.open_table(RECALLS)?,
             txn,
             names: RefCell::new(HashMap::new()),
             json_page: pages::PageCache::default(),
+            name_page: pages::PageCache::default(),
         })
     }
 
@@ -79,7 +83,7 @@ impl Snapshot {
         let key = name_key(&stored);
         for entry in self.strings.range((key, 0)..=(key, u64::MAX))? {
             let id = entry?.0.value().1;
-            if pages::read(&self.string_by_id, id)?.as_deref() == Some(stored.as_bytes()) {
+            if self.name_page.read(&self.string_by_id, id)?.as_deref() == Some(stored.as_bytes()) {
                 return Ok(Some(id));
             }
         }
@@ -90,7 +94,9 @@ impl Snapshot {
         if let Some(n) = self.names.borrow().get(&id) {
             return Ok(n.clone());
         }
-        let stored = pages::read(&self.string_by_id, id)?
+        let stored = self
+            .name_page
+            .read(&self.string_by_id, id)?
             .ok_or_else(|| corrupt(format!("string {id} missing")))?;
         let stored =
             std::str::from_utf8(&stored).map_err(|_| corrupt(format!("string {id} not UTF-8")))?;
@@ -174,12 +180,20 @@ impl Snapshot {
 
     /// Every event of an identifier, in chain order.
     pub(crate) fn postings(&self, ident: u64) -> Result<Vec<Posting>, IndexError> {
-        let mut out = Vec::new();
+        let mut out = self.first_postings(ident)?;
         for entry in self.by_ident.range((ident, 0)..=(ident, u64::MAX))? {
             let (key, value) = entry?;
             out.push(Posting::decode(key.value().1, &value.value())?);
         }
         Ok(out)
+    }
+
+    /// An identifier's postings from the transaction that interned it
+    /// (all earlier than its `by_ident` ones).
+    pub(crate) fn first_postings(&self, ident: u64) -> Result<Vec<Posting>, IndexError> {
+        let item = pages::read(&self.first_postings, ident)?
+            .ok_or_else(|| corrupt(format!("first postings of {ident} missing")))?;
+        crate::codec::first_postings(&item)
     }
 
     /// The events that share a transformationID.

@@ -7,7 +7,8 @@ use tracechain_epcis::hash_id_from_digest;
 
 use crate::canon;
 use crate::codec::{
-    ActionCode, EventRecord, Kind, Posting, RecallRecord, encode_name, hash_key, name_key,
+    ActionCode, EventRecord, Kind, Posting, RecallRecord, encode_name, hash_key,
+    mark_first_posting_in_error, name_key, push_first_posting,
 };
 use crate::error::{IndexError, corrupt, hex};
 use crate::model::{BlockUpdate, CHILD_ROLES, IndexedEvent, RoleSet};
@@ -34,6 +35,7 @@ pub(crate) struct BlockWriter<'t> {
     event_json: Table<'t, u64, &'static [u8]>,
     event_by_hash: Table<'t, (u64, u64), ()>,
     by_ident: Table<'t, (u64, u64), [u8; crate::codec::POSTING_LEN]>,
+    first_postings: Table<'t, u64, &'static [u8]>,
     by_class: RunWriter<'t>,
     by_biz_step: RunWriter<'t>,
     by_biz_location: RunWriter<'t>,
@@ -49,8 +51,12 @@ pub(crate) struct BlockWriter<'t> {
     /// end of the block.
     records: Appender,
     jsons: Appender,
-    /// The last packed value of `string_by_id`.
+    /// The last packed values of `string_by_id` and `first_postings`.
     names: Appender,
+    firsts: Appender,
+    /// The first id this transaction interned: postings of ids from here on
+    /// go to `first_postings`.
+    first_fresh_string: u64,
     next_seq: u64,
     next_string: u64,
     next_recall: u64,
@@ -76,6 +82,7 @@ impl<'t> BlockWriter<'t> {
             event_json: txn.open_table(EVENT_JSON)?,
             event_by_hash: txn.open_table(EVENT_BY_HASH)?,
             by_ident: txn.open_table(BY_IDENT)?,
+            first_postings: txn.open_table(FIRST_POSTINGS)?,
             by_class: RunWriter::open(txn, BY_CLASS)?,
             by_biz_step: RunWriter::open(txn, BY_BIZ_STEP)?,
             by_biz_location: RunWriter::open(txn, BY_BIZ_LOCATION)?,
@@ -90,7 +97,9 @@ impl<'t> BlockWriter<'t> {
             meta,
             records: Appender::new(),
             jsons: Appender::compressing(),
-            names: Appender::new(),
+            names: Appender::front_coded(),
+            firsts: Appender::new(),
+            first_fresh_string: next_string,
             next_seq,
             next_string,
             next_recall,
@@ -125,6 +134,7 @@ impl<'t> BlockWriter<'t> {
         self.records.flush(&mut self.events)?;
         self.jsons.flush(&mut self.event_json)?;
         self.names.flush(&mut self.string_by_id)?;
+        self.firsts.flush(&mut self.first_postings)?;
         for filter in [
             &mut self.by_class,
             &mut self.by_biz_step,
@@ -173,6 +183,7 @@ impl<'t> BlockWriter<'t> {
         self.strings.insert((key, id), ())?;
         self.names
             .push(&mut self.string_by_id, id, stored.into_bytes())?;
+        self.firsts.push(&mut self.first_postings, id, Vec::new())?;
         Ok(id)
     }
 
@@ -284,7 +295,7 @@ impl<'t> BlockWriter<'t> {
                 in_error,
                 lists_children,
             };
-            self.by_ident.insert((id, seq), posting.encode())?;
+            self.insert_posting(id, &posting)?;
         }
         for class in classes {
             self.by_class.push(class, seq);
@@ -306,6 +317,50 @@ impl<'t> BlockWriter<'t> {
         }
         self.by_time.push(e.event_time_ms, seq);
         Ok(())
+    }
+
+    /// Files an identifier's posting: with its first postings if this
+    /// transaction interned it, else in `by_ident`.
+    fn insert_posting(&mut self, id: u64, posting: &Posting) -> Result<(), IndexError> {
+        if id < self.first_fresh_string {
+            self.by_ident.insert((id, posting.seq), posting.encode())?;
+            return Ok(());
+        }
+        let mut encoded = Vec::with_capacity(crate::codec::POSTING_LEN + 4);
+        push_first_posting(&mut encoded, posting);
+        if !self.firsts.extend(id, &encoded) {
+            pages::update(&mut self.first_postings, id, |item| {
+                item.extend_from_slice(&encoded);
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Marks identifier `id`'s posting of event `seq` as declared in error.
+    fn mark_posting_in_error(&mut self, id: u64, seq: u64) -> Result<(), IndexError> {
+        let found = self.by_ident.get((id, seq))?.map(|v| v.value());
+        if let Some(mut posting) = found {
+            Posting::mark_in_error(&mut posting);
+            self.by_ident.insert((id, seq), posting)?;
+            return Ok(());
+        }
+        let marked = match self.firsts.get_mut(id) {
+            Some(item) => mark_first_posting_in_error(item, seq)?,
+            None => {
+                let mut marked = false;
+                pages::update(&mut self.first_postings, id, |item| {
+                    marked = mark_first_posting_in_error(item, seq)?;
+                    Ok(())
+                })?;
+                marked
+            }
+        };
+        if marked {
+            Ok(())
+        } else {
+            Err(corrupt(format!("posting ({id}, {seq}) missing")))
+        }
     }
 
     fn declare_in_error(
@@ -340,13 +395,7 @@ impl<'t> BlockWriter<'t> {
         let record = EventRecord::decode(&bytes)?;
         let idents: BTreeSet<u64> = record.identifiers.iter().map(|(_, id)| *id).collect();
         for id in idents {
-            let mut posting = self
-                .by_ident
-                .get((id, seq))?
-                .ok_or_else(|| corrupt(format!("posting ({id}, {seq}) missing")))?
-                .value();
-            Posting::mark_in_error(&mut posting);
-            self.by_ident.insert((id, seq), posting)?;
+            self.mark_posting_in_error(id, seq)?;
         }
         Ok(())
     }
