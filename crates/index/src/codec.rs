@@ -242,6 +242,11 @@ impl<'a> Reader<'a> {
     pub(crate) fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
+
+    /// Bytes not read yet.
+    pub(crate) fn rest_len(&self) -> usize {
+        self.bytes.len()
+    }
 }
 
 // ---- event records ----------------------------------------------------------

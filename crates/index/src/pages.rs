@@ -28,10 +28,15 @@ use crate::error::{IndexError, corrupt};
 /// a few bytes for itself). A larger item is packed alone.
 pub(crate) const PAGE_TARGET: usize = 4_000;
 
-/// Raw bytes a compressed table packs into one value before sealing it:
-/// large enough for zstd to find the repetition between events, small
-/// enough that reading one event decompresses little (~15 µs).
-pub(crate) const SEALED_TARGET: usize = 16_000;
+/// Stored bytes a compressed value aims at: one redb page. A sealed value
+/// of 16 KB raw compressed to ~12 KB (records) or ~2.3 KB (JSON), and redb
+/// gives a value it cannot fit in a page a power-of-two run of pages, so
+/// either size left a quarter to half of its pages empty.
+const SEALED_STORED_TARGET: usize = 3_900;
+/// Most raw bytes of one compressed or front-coded value: reading one
+/// item decodes the whole value (~10 µs at this size), and a trace reads
+/// items from dozens of values.
+const SEALED_RAW_MAX: usize = 16_000;
 
 const RAW: u8 = 0;
 const ZSTD: u8 = 1;
@@ -70,14 +75,43 @@ fn encode(items: &[Vec<u8>], kind: u8) -> Result<Vec<u8>, IndexError> {
 fn unpack(stored: &[u8]) -> Result<(Cow<'_, [u8]>, u8), IndexError> {
     match stored.split_first() {
         Some((&RAW, packed)) => Ok((Cow::Borrowed(packed), RAW)),
-        Some((&ZSTD, compressed)) => {
-            let packed = zstd::decode_all(compressed)
-                .map_err(|e| corrupt(format!("event page does not decompress: {e}")))?;
-            Ok((Cow::Owned(packed), ZSTD))
-        }
-        Some((&FRONT, coded)) => Ok((Cow::Owned(pack(&front_decode(coded)?)), FRONT)),
+        Some((&ZSTD, compressed)) => Ok((Cow::Owned(decompress(compressed)?), ZSTD)),
+        Some((&FRONT, coded)) => Ok((Cow::Owned(front_decode(coded)?), FRONT)),
         _ => Err(corrupt("event page of unknown kind")),
     }
+}
+
+/// Largest value a zstd frame may claim (one item is packed alone however
+/// large; captures are far smaller).
+const MAX_DECOMPRESSED: usize = 1 << 28;
+
+/// Decompresses a zstd frame with this thread's reused context (making one
+/// per value was a twentieth of a trace's time).
+fn decompress(compressed: &[u8]) -> Result<Vec<u8>, IndexError> {
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let failed = |e: std::io::Error| corrupt(format!("event page does not decompress: {e}"));
+    let size = zstd::zstd_safe::get_frame_content_size(compressed)
+        .ok()
+        .flatten()
+        .ok_or_else(|| corrupt("event page: compressed size unknown"))?;
+    // A corrupt size must not become an allocation of any size.
+    let size = usize::try_from(size)
+        .ok()
+        .filter(|&size| size <= MAX_DECOMPRESSED)
+        .ok_or_else(|| corrupt("event page too large"))?;
+    CONTEXT.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(failed)?);
+        }
+        match slot.as_mut() {
+            Some(context) => context.decompress(compressed, size).map_err(failed),
+            None => Err(corrupt("zstd context")),
+        }
+    })
 }
 
 /// `count`, then per item: the length it shares with the item before, the
@@ -100,26 +134,44 @@ fn shared_prefix(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
-fn front_decode(coded: &[u8]) -> Result<Vec<Vec<u8>>, IndexError> {
+/// A front-coded body in the packed layout (`pack`), built without a
+/// buffer per item: readers decode a value for every name they look up.
+fn front_decode(coded: &[u8]) -> Result<Vec<u8>, IndexError> {
+    let truncated = || corrupt("front-coded page truncated");
+    // Pass 1: each item's (shared, rest) and where its rest starts.
     let mut r = Reader::new(coded, "front-coded page");
     let count = r.len()?;
-    let mut items: Vec<Vec<u8>> = Vec::with_capacity(count.min(PAGE_TARGET));
+    let mut parts = Vec::with_capacity(count.min(PAGE_TARGET));
+    let mut previous_len = 0usize;
     for _ in 0..count {
         let shared = r.len()?;
-        let rest_len = r.len()?;
-        let previous = items.last().map_or(&[][..], Vec::as_slice);
-        let head = previous
-            .get(..shared)
-            .ok_or_else(|| corrupt("front-coded page: shared prefix too long"))?;
-        let mut item = Vec::with_capacity(shared + rest_len);
-        item.extend_from_slice(head);
-        item.extend_from_slice(r.take(rest_len)?);
-        items.push(item);
+        let rest = r.len()?;
+        if shared > previous_len {
+            return Err(corrupt("front-coded page: shared prefix too long"));
+        }
+        let at = coded.len() - r.rest_len();
+        r.take(rest)?;
+        parts.push((shared, rest, at));
+        previous_len = shared + rest;
     }
     if !r.is_empty() {
         return Err(corrupt("front-coded page has trailing bytes"));
     }
-    Ok(items)
+    // Pass 2: count, lengths, then each item as its prefix of the one
+    // before plus its rest.
+    let mut out = Vec::with_capacity(coded.len() * 4);
+    put_varint(&mut out, count as u64);
+    for &(shared, rest, _) in &parts {
+        put_varint(&mut out, (shared + rest) as u64);
+    }
+    let mut previous_at = out.len();
+    for &(shared, rest, at) in &parts {
+        let item_at = out.len();
+        out.extend_from_within(previous_at..previous_at + shared);
+        out.extend_from_slice(coded.get(at..at + rest).ok_or_else(truncated)?);
+        previous_at = item_at;
+    }
+    Ok(out)
 }
 
 fn varint_len(v: usize) -> usize {
@@ -222,12 +274,42 @@ fn item(packed: &[u8], start: u64, seq: u64) -> Result<Option<Vec<u8>>, IndexErr
     Ok(Some(packed[range].to_vec()))
 }
 
-/// Reads through the last value read, decompressed: a query or trace reads
+/// A stored value decoded once: its packed items and where each starts.
+struct Decoded {
+    packed: Vec<u8>,
+    ranges: Vec<std::ops::Range<usize>>,
+}
+
+impl Decoded {
+    fn new(stored: &[u8]) -> Result<Decoded, IndexError> {
+        let packed = unpack(stored)?.0.into_owned();
+        let mut r = Reader::new(&packed, "event page");
+        let count = r.len()?;
+        let mut lens = Vec::with_capacity(count.min(PAGE_TARGET));
+        for _ in 0..count {
+            lens.push(r.len()?);
+        }
+        let mut at = packed.len() - r.rest_len();
+        let mut ranges = Vec::with_capacity(lens.len());
+        for len in lens {
+            let end = at.checked_add(len).filter(|&end| end <= packed.len());
+            let end = end.ok_or_else(|| corrupt("event page truncated"))?;
+            ranges.push(at..end);
+            at = end;
+        }
+        Ok(Decoded { packed, ranges })
+    }
+}
+
+/// Reads through the last few values read, decoded: a query or trace reads
 /// neighbouring events, and a sealed value holds dozens of them.
 #[derive(Default)]
 pub(crate) struct PageCache {
-    last: std::cell::RefCell<Option<(u64, std::rc::Rc<[u8]>)>>,
+    recent: std::cell::RefCell<std::collections::VecDeque<(u64, std::rc::Rc<Decoded>)>>,
 }
+
+/// Values a [`PageCache`] keeps (a trace's events sit in a few of them).
+const CACHED_PAGES: usize = 16;
 
 impl PageCache {
     pub(crate) fn read<T>(&self, table: &T, seq: u64) -> Result<Option<Vec<u8>>, IndexError>
@@ -237,16 +319,27 @@ impl PageCache {
         let Some((start, stored)) = value_for(table, seq)? else {
             return Ok(None);
         };
-        let cached = self.last.borrow().clone();
-        let packed = match cached {
-            Some((at, packed)) if at == start => packed,
-            _ => {
-                let packed: std::rc::Rc<[u8]> = unpack(stored.value())?.0.into();
-                *self.last.borrow_mut() = Some((start, packed.clone()));
-                packed
+        let cached = self
+            .recent
+            .borrow()
+            .iter()
+            .find(|(at, _)| *at == start)
+            .map(|(_, decoded)| decoded.clone());
+        let decoded = match cached {
+            Some(decoded) => decoded,
+            None => {
+                let decoded = std::rc::Rc::new(Decoded::new(stored.value())?);
+                let mut recent = self.recent.borrow_mut();
+                recent.push_front((start, decoded.clone()));
+                recent.truncate(CACHED_PAGES);
+                decoded
             }
         };
-        item(&packed, start, seq)
+        let index = usize::try_from(seq - start).map_err(|_| corrupt("event page index"))?;
+        Ok(decoded
+            .ranges
+            .get(index)
+            .map(|range| decoded.packed[range.clone()].to_vec()))
     }
 }
 
@@ -258,11 +351,15 @@ pub(crate) struct Appender {
     start: u64,
     items: Vec<Vec<u8>>,
     len: usize,
-    /// Raw bytes a value holds before the next item starts another.
+    /// Raw bytes a value holds before the next item starts another
+    /// (compressed values: see [`Appender::raw_target`]).
     target: usize,
     /// How a full value is stored, and how the growing last one.
     full_kind: u8,
     open_kind: u8,
+    /// Stored / raw size of the last value compressed (a first guess until
+    /// one is).
+    ratio: f64,
 }
 
 impl Appender {
@@ -271,14 +368,18 @@ impl Appender {
         Self::with(PAGE_TARGET, RAW, RAW)
     }
 
-    /// Values of [`SEALED_TARGET`] raw bytes, compressed once full.
-    pub(crate) fn compressing() -> Self {
-        Self::with(SEALED_TARGET, ZSTD, RAW)
+    /// Values compressed once full, each about one page as stored; the
+    /// raw size that takes is learnt from the values compressed, starting
+    /// from `ratio` (stored / raw).
+    pub(crate) fn compressing(ratio: f64) -> Self {
+        let mut appender = Self::with(SEALED_RAW_MAX, ZSTD, RAW);
+        appender.ratio = ratio;
+        appender
     }
 
-    /// Front-coded values (`FRONT`) of about one redb page as stored.
+    /// Front-coded values (`FRONT`) of [`SEALED_RAW_MAX`] raw bytes.
     pub(crate) fn front_coded() -> Self {
-        Self::with(PAGE_TARGET, FRONT, FRONT)
+        Self::with(SEALED_RAW_MAX, FRONT, FRONT)
     }
 
     fn with(target: usize, full_kind: u8, open_kind: u8) -> Self {
@@ -290,7 +391,17 @@ impl Appender {
             target,
             full_kind,
             open_kind,
+            ratio: 1.0,
         }
+    }
+
+    /// Raw bytes a value holds before the next item starts another.
+    fn raw_target(&self) -> usize {
+        if self.full_kind != ZSTD {
+            return self.target;
+        }
+        let raw = SEALED_STORED_TARGET as f64 / self.ratio.max(0.01);
+        (raw as usize).clamp(PAGE_TARGET, self.target)
     }
 
     pub(crate) fn push(
@@ -303,7 +414,8 @@ impl Appender {
             self.started = true;
             self.adopt_last(table, seq)?;
         }
-        if !self.items.is_empty() && self.len + self.growth(&item) + 1 > self.target {
+        let grows = varint_len(item.len()) + item.len();
+        if !self.items.is_empty() && self.len + grows + 1 > self.raw_target() {
             self.write(table, self.full_kind)?;
             self.items.clear();
             self.len = varint_len(0);
@@ -312,20 +424,9 @@ impl Appender {
             self.start = seq;
             self.len = varint_len(0);
         }
-        self.len += self.growth(&item);
+        self.len += grows;
         self.items.push(item);
         Ok(())
-    }
-
-    /// How much `item` adds to the pending value as stored (front-coded:
-    /// only what it does not share with the item before).
-    fn growth(&self, item: &[u8]) -> usize {
-        let shared = match (self.full_kind, self.items.last()) {
-            (FRONT, Some(last)) => shared_prefix(last, item),
-            (FRONT, None) => 0,
-            _ => return varint_len(item.len()) + item.len(),
-        };
-        varint_len(shared) + varint_len(item.len() - shared) + item.len() - shared
     }
 
     /// Continue the table's last value if it ends right before `seq` and
@@ -342,14 +443,13 @@ impl Appender {
         if kind == ZSTD {
             return Ok(());
         }
+        if packed.len() >= self.raw_target() {
+            return Ok(());
+        }
         let items = decode_all(&packed)?;
-        let len = match kind {
-            FRONT => front_code(&items).len(),
-            _ => encoded_len(&items),
-        };
-        if len < self.target && start.value() + items.len() as u64 == seq {
+        if start.value() + items.len() as u64 == seq {
             self.start = start.value();
-            self.len = len;
+            self.len = encoded_len(&items);
             self.items = items;
         }
         Ok(())
@@ -362,8 +462,7 @@ impl Appender {
     }
 
     /// Appends `bytes` to the pending item for `seq`; `false` if that item
-    /// is not pending (already written). Not for front-coded values (their
-    /// size is counted as coded).
+    /// is not pending (already written).
     pub(crate) fn extend(&mut self, seq: u64, bytes: &[u8]) -> bool {
         let Some(index) = seq
             .checked_sub(self.start)
@@ -395,7 +494,11 @@ impl Appender {
         kind: u8,
     ) -> Result<(), IndexError> {
         if !self.items.is_empty() {
-            table.insert(self.start, encode(&self.items, kind)?.as_slice())?;
+            let stored = encode(&self.items, kind)?;
+            if kind == ZSTD {
+                self.ratio = stored.len() as f64 / self.len.max(1) as f64;
+            }
+            table.insert(self.start, stored.as_slice())?;
         }
         Ok(())
     }

@@ -34,7 +34,8 @@ pub(crate) struct Snapshot {
     txn: ReadTransaction,
     /// Interned strings already read in this view.
     names: RefCell<HashMap<u64, Rc<str>>>,
-    /// The event-JSON and name pages read last, decoded.
+    /// The record, event-JSON and name pages read last, decoded.
+    record_page: pages::PageCache,
     json_page: pages::PageCache,
     name_page: pages::PageCache,
 }
@@ -60,6 +61,7 @@ impl Snapshot {
             recalls: txn.open_table(RECALLS)?,
             txn,
             names: RefCell::new(HashMap::new()),
+            record_page: pages::PageCache::default(),
             json_page: pages::PageCache::default(),
             name_page: pages::PageCache::default(),
         })
@@ -125,7 +127,9 @@ impl Snapshot {
     }
 
     pub(crate) fn record(&self, seq: u64) -> Result<EventRecord, IndexError> {
-        let bytes = pages::read(&self.events, seq)?
+        let bytes = self
+            .record_page
+            .read(&self.events, seq)?
             .ok_or_else(|| corrupt(format!("event {seq} missing")))?;
         EventRecord::decode(&bytes)
     }

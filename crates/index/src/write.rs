@@ -95,8 +95,10 @@ impl<'t> BlockWriter<'t> {
             errors: txn.open_table(ERRORS)?,
             recalls: txn.open_table(RECALLS)?,
             meta,
-            records: Appender::new(),
-            jsons: Appender::compressing(),
+            // First guesses of how well each compresses (two hashes per
+            // record do not; captured JSON repeats itself).
+            records: Appender::compressing(0.75),
+            jsons: Appender::compressing(0.15),
             names: Appender::front_coded(),
             firsts: Appender::new(),
             first_fresh_string: next_string,
