@@ -8,7 +8,7 @@
 use crate::handle::NodeHandle;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 use tracechain_executor::capture::parse_document;
-use tracechain_index::{BlockUpdate, EventMeta, Index, IndexedEvent};
+use tracechain_index::{BlockUpdate, Compaction, EventMeta, Index, IndexedEvent};
 use tracechain_state::{domain, records, store::StorageContext};
 use tracechain_types::{Block, Outcome, Payload, PublicKey};
 use tracing::{debug, warn};
@@ -17,6 +17,11 @@ use tracing::{debug, warn};
 const CATCH_UP_BATCH: u64 = 64;
 /// Updates after which a transaction is closed even if more blocks wait.
 const BATCH_UPDATES: usize = 20_000;
+/// The index is compacted (ADR 0021) once the chain has been idle this
+/// long…
+const COMPACT_AFTER_IDLE_MS: u64 = 30_000;
+/// …and at least this many updates were indexed since the last time.
+const COMPACT_AFTER_UPDATES: usize = 100_000;
 
 /// What one finalized block adds to the index: applied captures' events and
 /// error declarations, and applied recalls.
@@ -121,11 +126,16 @@ async fn handoff_event<E: StorageContext + rand_core::CryptoRng>(
 /// Indexes every applied block, forever.
 pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, index: Arc<Index>) {
     let mut watch = node.events().watch();
+    let mut compaction = CompactionPolicy::default();
     loop {
         // Blocks finalized while a batch is written go into the next one
         // together: under load, one transaction covers several blocks.
-        if let Err(err) = catch_up(&node, &index).await {
-            warn!(%err, "indexing failed; retrying");
+        match catch_up(&node, &index).await {
+            Ok(updates) => compaction.indexed(updates, node.now_ms()),
+            Err(err) => warn!(%err, "indexing failed; retrying"),
+        }
+        if compaction.due(node.now_ms()) {
+            compaction.ran(index.compact());
         }
         // A new block, or a periodic check (after a restart nothing new may
         // be applied for a while, yet the archive is ahead of the index).
@@ -137,6 +147,42 @@ pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, 
     }
 }
 
+/// When to compact: after enough indexing, once the chain is idle.
+#[derive(Default)]
+struct CompactionPolicy {
+    updates_since: usize,
+    last_update_ms: u64,
+}
+
+impl CompactionPolicy {
+    fn indexed(&mut self, updates: usize, now_ms: u64) {
+        if updates > 0 {
+            self.updates_since += updates;
+            self.last_update_ms = now_ms;
+        }
+    }
+
+    fn due(&self, now_ms: u64) -> bool {
+        self.updates_since >= COMPACT_AFTER_UPDATES
+            && now_ms.saturating_sub(self.last_update_ms) >= COMPACT_AFTER_IDLE_MS
+    }
+
+    fn ran(&mut self, outcome: Result<Compaction, tracechain_index::IndexError>) {
+        match outcome {
+            // A query was running: try again on the next round.
+            Ok(Compaction::ReadersActive) => {}
+            Ok(done) => {
+                debug!(?done, "index compacted");
+                self.updates_since = 0;
+            }
+            Err(err) => {
+                warn!(%err, "index compaction failed");
+                self.updates_since = 0;
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum IndexingError {
     #[error(transparent)]
@@ -145,13 +191,16 @@ enum IndexingError {
     State(#[from] records::RecordError),
 }
 
+/// Indexes every applied block not indexed yet; returns how many updates
+/// it wrote.
 async fn catch_up<E: StorageContext + rand_core::CryptoRng>(
     node: &NodeHandle<E>,
     index: &Index,
-) -> Result<(), IndexingError> {
+) -> Result<usize, IndexingError> {
     let Some(applied) = node.finalized().await.map(|f| f.height) else {
-        return Ok(());
+        return Ok(0);
     };
+    let mut written = 0;
     let mut next = index.indexed_height()?.map_or(1, |h| h + 1);
     while next <= applied {
         let last = applied.min(next + CATCH_UP_BATCH - 1);
@@ -173,8 +222,32 @@ async fn catch_up<E: StorageContext + rand_core::CryptoRng>(
         }
         let reached = batch.last().map(|(h, _)| *h).unwrap_or(next);
         index.apply_blocks(batch)?;
+        written += updates;
         debug!(from = next, to = reached, "indexed");
         next = reached + 1;
     }
-    Ok(())
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compaction_waits_for_enough_indexing_and_an_idle_chain() {
+        let mut policy = CompactionPolicy::default();
+        policy.indexed(COMPACT_AFTER_UPDATES - 1, 1_000);
+        assert!(!policy.due(1_000 + COMPACT_AFTER_IDLE_MS));
+        policy.indexed(1, 2_000);
+        assert!(!policy.due(2_000 + COMPACT_AFTER_IDLE_MS - 1));
+        assert!(policy.due(2_000 + COMPACT_AFTER_IDLE_MS));
+        // Nothing indexed in a round does not restart the idle clock.
+        policy.indexed(0, 40_000);
+        assert!(policy.due(40_000));
+        // Readers in the way: still due; done: not again until more indexing.
+        policy.ran(Ok(Compaction::ReadersActive));
+        assert!(policy.due(40_000));
+        policy.ran(Ok(Compaction::Compacted));
+        assert!(!policy.due(1_000_000));
+    }
 }
