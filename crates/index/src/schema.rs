@@ -7,9 +7,10 @@
 //! `(value, first seq)` for the filter tables), so one filter is one ordered
 //! scan, and several filters intersect by seeking (leapfrog join).
 
-use redb::TableDefinition;
+use redb::{ReadableTable, TableDefinition};
 
 use crate::codec::POSTING_LEN;
+use crate::error::IndexError;
 
 /// Bump when the layout changes: an old file must be deleted and rebuilt.
 /// 2: event pages carry a kind byte; full event-JSON pages are compressed.
@@ -50,6 +51,19 @@ pub(crate) const EVENT_JSON: TableDefinition<u64, &[u8]> = TableDefinition::new(
 /// hold the full hash.
 pub(crate) const EVENT_BY_HASH: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("event_by_hash");
+
+/// What `STRINGS` or `EVENT_BY_HASH` holds under `key`: the ids or seqs a
+/// lookup compares.
+pub(crate) fn candidates(
+    table: &impl ReadableTable<(u64, u64), ()>,
+    key: u64,
+) -> Result<Vec<u64>, IndexError> {
+    let mut out = Vec::new();
+    for entry in table.range((key, 0)..=(key, u64::MAX))? {
+        out.push(entry?.0.value().1);
+    }
+    Ok(out)
+}
 
 /// By string id, packed like `STRING_BY_ID`: the postings of the
 /// identifier's events in the write transaction that interned it (seq, then

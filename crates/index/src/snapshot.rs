@@ -83,8 +83,7 @@ impl Snapshot {
     pub(crate) fn id_of(&self, s: &str) -> Result<Option<u64>, IndexError> {
         let stored = encode_name(s);
         let key = name_key(&stored);
-        for entry in self.strings.range((key, 0)..=(key, u64::MAX))? {
-            let id = entry?.0.value().1;
+        for id in candidates(&self.strings, key)? {
             if self.name_page.read(&self.string_by_id, id)?.as_deref() == Some(stored.as_bytes()) {
                 return Ok(Some(id));
             }
@@ -117,8 +116,7 @@ impl Snapshot {
 
     pub(crate) fn seq_of(&self, hash: &[u8; 32]) -> Result<Option<u64>, IndexError> {
         let key = hash_key(hash);
-        for entry in self.event_by_hash.range((key, 0)..=(key, u64::MAX))? {
-            let seq = entry?.0.value().1;
+        for seq in candidates(&self.event_by_hash, key)? {
             if self.record(seq)?.hash == *hash {
                 return Ok(Some(seq));
             }

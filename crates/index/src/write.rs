@@ -170,12 +170,7 @@ impl<'t> BlockWriter<'t> {
     fn intern(&mut self, s: &str) -> Result<u64, IndexError> {
         let stored = encode_name(s);
         let key = name_key(&stored);
-        let candidates: Vec<u64> = self
-            .strings
-            .range((key, 0)..=(key, u64::MAX))?
-            .map(|entry| entry.map(|(k, _)| k.value().1))
-            .collect::<Result<_, _>>()?;
-        for id in candidates {
+        for id in candidates(&self.strings, key)? {
             if self.stored_name(id)? == stored.as_bytes() {
                 return Ok(id);
             }
@@ -200,12 +195,7 @@ impl<'t> BlockWriter<'t> {
     /// The seq of the event with `hash`, written or still pending.
     fn seq_of(&mut self, hash: &[u8; 32]) -> Result<Option<u64>, IndexError> {
         let key = hash_key(hash);
-        let candidates: Vec<u64> = self
-            .event_by_hash
-            .range((key, 0)..=(key, u64::MAX))?
-            .map(|entry| entry.map(|(k, _)| k.value().1))
-            .collect::<Result<_, _>>()?;
-        for seq in candidates {
+        for seq in candidates(&self.event_by_hash, key)? {
             let bytes = match self.records.get_mut(seq) {
                 Some(pending) => pending.clone(),
                 None => pages::read(&self.events, seq)?
