@@ -450,37 +450,43 @@ pub(crate) fn push_first_posting(item: &mut Vec<u8>, p: &Posting) {
     item.extend_from_slice(&p.encode());
 }
 
-/// The postings of a `FIRST_POSTINGS` item, in seq order.
-pub(crate) fn first_postings(item: &[u8]) -> Result<Vec<Posting>, IndexError> {
+/// Each posting of a `FIRST_POSTINGS` item, in seq order: its seq and
+/// where its encoded posting starts.
+fn first_posting_offsets(item: &[u8]) -> Result<Vec<(u64, usize)>, IndexError> {
     let mut out = Vec::new();
     let mut r = Reader::new(item, "first postings");
     while !r.is_empty() {
         let seq = r.varint()?;
-        out.push(Posting::decode(seq, &r.array()?)?);
+        out.push((seq, item.len() - r.rest_len()));
+        r.take(POSTING_LEN)?;
     }
     Ok(out)
+}
+
+/// The postings of a `FIRST_POSTINGS` item, in seq order.
+pub(crate) fn first_postings(item: &[u8]) -> Result<Vec<Posting>, IndexError> {
+    first_posting_offsets(item)?
+        .into_iter()
+        .map(|(seq, at)| Posting::decode(seq, &posting_at(item, at)?))
+        .collect()
 }
 
 /// Marks the posting of event `seq` in a `FIRST_POSTINGS` item as declared
 /// in error; `false` if the item has none.
 pub(crate) fn mark_first_posting_in_error(item: &mut [u8], seq: u64) -> Result<bool, IndexError> {
-    let mut at = 0;
-    while at < item.len() {
-        let mut r = Reader::new(&item[at..], "first postings");
-        let found = r.varint()?;
-        let posting_at = item.len() - r.rest().len();
-        let end = posting_at + POSTING_LEN;
-        let posting: &mut [u8; POSTING_LEN] = item
-            .get_mut(posting_at..end)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| corrupt("first postings truncated"))?;
-        if found == seq {
-            Posting::mark_in_error(posting);
-            return Ok(true);
-        }
-        at = end;
-    }
-    Ok(false)
+    let Some(&(_, at)) = first_posting_offsets(item)?.iter().find(|(s, _)| *s == seq) else {
+        return Ok(false);
+    };
+    let mut posting = posting_at(item, at)?;
+    Posting::mark_in_error(&mut posting);
+    item[at..at + POSTING_LEN].copy_from_slice(&posting);
+    Ok(true)
+}
+
+fn posting_at(item: &[u8], at: usize) -> Result<[u8; POSTING_LEN], IndexError> {
+    item.get(at..at + POSTING_LEN)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| corrupt("first postings truncated"))
 }
 
 // ---- recalls ------------------------------------------------------------------

@@ -187,50 +187,34 @@ fn encoded_len(items: &[Vec<u8>]) -> usize {
             .sum::<usize>()
 }
 
-/// The byte range of item `index` within a packed value.
-fn locate(packed: &[u8], index: usize) -> Result<std::ops::Range<usize>, IndexError> {
-    let mut r = Reader::new(packed, "event page");
-    let count = r.len()?;
-    if index >= count {
-        return Err(corrupt(format!(
-            "event page holds {count} items, not {}",
-            index + 1
-        )));
-    }
-    let mut start = 0usize;
-    let mut len = 0usize;
-    for i in 0..count {
-        let l = r.len()?;
-        if i < index {
-            start = start.saturating_add(l);
-        } else if i == index {
-            len = l;
-        }
-    }
-    let header = packed.len() - r.rest().len();
-    let begin = header.saturating_add(start);
-    let end = begin.saturating_add(len);
-    if end > packed.len() {
-        return Err(corrupt("event page truncated"));
-    }
-    Ok(begin..end)
-}
-
-fn decode_all(packed: &[u8]) -> Result<Vec<Vec<u8>>, IndexError> {
+/// Where each item of a packed value lies, and where the last one ends.
+fn item_ranges(packed: &[u8]) -> Result<(Vec<std::ops::Range<usize>>, usize), IndexError> {
     let mut r = Reader::new(packed, "event page");
     let count = r.len()?;
     let mut lens = Vec::with_capacity(count.min(PAGE_TARGET));
     for _ in 0..count {
         lens.push(r.len()?);
     }
-    let mut items = Vec::with_capacity(lens.len());
+    let mut at = packed.len() - r.rest_len();
+    let mut ranges = Vec::with_capacity(lens.len());
     for len in lens {
-        items.push(r.take(len)?.to_vec());
+        let end = at.checked_add(len).filter(|&end| end <= packed.len());
+        let end = end.ok_or_else(|| corrupt("event page truncated"))?;
+        ranges.push(at..end);
+        at = end;
     }
-    if !r.is_empty() {
+    Ok((ranges, at))
+}
+
+fn decode_all(packed: &[u8]) -> Result<Vec<Vec<u8>>, IndexError> {
+    let (ranges, end) = item_ranges(packed)?;
+    if end != packed.len() {
         return Err(corrupt("event page has trailing bytes"));
     }
-    Ok(items)
+    Ok(ranges
+        .into_iter()
+        .map(|range| packed[range].to_vec())
+        .collect())
 }
 
 /// A stored value and the seq of its first item.
@@ -260,18 +244,21 @@ where
         return Ok(None);
     };
     let (packed, _) = unpack(stored.value())?;
-    item(&packed, start, seq)
+    let (ranges, _) = item_ranges(&packed)?;
+    item(&packed, &ranges, start, seq)
 }
 
 /// Item `seq` of the packed value that starts at `start`.
-fn item(packed: &[u8], start: u64, seq: u64) -> Result<Option<Vec<u8>>, IndexError> {
+fn item(
+    packed: &[u8],
+    ranges: &[std::ops::Range<usize>],
+    start: u64,
+    seq: u64,
+) -> Result<Option<Vec<u8>>, IndexError> {
     let index = usize::try_from(seq - start).map_err(|_| corrupt("event page index"))?;
-    let count = Reader::new(packed, "event page").len()?;
-    if index >= count {
-        return Ok(None);
-    }
-    let range = locate(packed, index)?;
-    Ok(Some(packed[range].to_vec()))
+    Ok(ranges
+        .get(index)
+        .map(|range| packed[range.clone()].to_vec()))
 }
 
 /// A stored value decoded once: its packed items and where each starts.
@@ -283,20 +270,7 @@ struct Decoded {
 impl Decoded {
     fn new(stored: &[u8]) -> Result<Decoded, IndexError> {
         let packed = unpack(stored)?.0.into_owned();
-        let mut r = Reader::new(&packed, "event page");
-        let count = r.len()?;
-        let mut lens = Vec::with_capacity(count.min(PAGE_TARGET));
-        for _ in 0..count {
-            lens.push(r.len()?);
-        }
-        let mut at = packed.len() - r.rest_len();
-        let mut ranges = Vec::with_capacity(lens.len());
-        for len in lens {
-            let end = at.checked_add(len).filter(|&end| end <= packed.len());
-            let end = end.ok_or_else(|| corrupt("event page truncated"))?;
-            ranges.push(at..end);
-            at = end;
-        }
+        let (ranges, _) = item_ranges(&packed)?;
         Ok(Decoded { packed, ranges })
     }
 }
@@ -335,11 +309,7 @@ impl PageCache {
                 decoded
             }
         };
-        let index = usize::try_from(seq - start).map_err(|_| corrupt("event page index"))?;
-        Ok(decoded
-            .ranges
-            .get(index)
-            .map(|range| decoded.packed[range.clone()].to_vec()))
+        item(&decoded.packed, &decoded.ranges, start, seq)
     }
 }
 
@@ -464,18 +434,13 @@ impl Appender {
     /// Appends `bytes` to the pending item for `seq`; `false` if that item
     /// is not pending (already written).
     pub(crate) fn extend(&mut self, seq: u64, bytes: &[u8]) -> bool {
-        let Some(index) = seq
-            .checked_sub(self.start)
-            .and_then(|i| usize::try_from(i).ok())
-        else {
+        let Some(item) = self.get_mut(seq) else {
             return false;
         };
-        let Some(item) = self.items.get_mut(index) else {
-            return false;
-        };
-        self.len -= varint_len(item.len());
+        let (before, added) = (item.len(), bytes.len());
         item.extend_from_slice(bytes);
-        self.len += varint_len(item.len()) + bytes.len();
+        let after = item.len();
+        self.len = self.len - varint_len(before) + varint_len(after) + added;
         true
     }
 
@@ -534,11 +499,12 @@ mod tests {
         let items: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; usize::from(i) * 7]).collect();
         let packed = pack(&items);
         assert_eq!(packed.len(), encoded_len(&items));
+        let (ranges, end) = item_ranges(&packed).expect("ranges");
+        assert_eq!(end, packed.len());
         for (i, item) in items.iter().enumerate() {
-            let range = locate(&packed, i).expect("locate");
-            assert_eq!(&packed[range], item.as_slice());
+            assert_eq!(&packed[ranges[i].clone()], item.as_slice());
         }
-        assert!(locate(&packed, 40).is_err());
+        assert_eq!(item(&packed, &ranges, 0, 40).ok(), Some(None));
         assert_eq!(decode_all(&packed).ok(), Some(items));
         for n in 0..packed.len() {
             assert!(decode_all(&packed[..n]).is_err());
