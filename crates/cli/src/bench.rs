@@ -104,6 +104,12 @@ pub struct LoadArgs {
     /// each still separately signed, to `/v1/transactions/batch`.
     #[arg(long, default_value_t = 1)]
     batch: usize,
+    /// Sign the first N transactions before the clock starts, so that while
+    /// it runs the generator only sends them (in a deployment, clients sign
+    /// on their own devices, not on a validator's cores). Transactions past
+    /// N are signed while the clock runs; the summary says how many.
+    #[arg(long, default_value_t = 0)]
+    presign: u64,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
@@ -169,7 +175,9 @@ fn with_limits(run: LoadRun, load: &LoadArgs) -> Result<Summary> {
         founding: (run.founding)(&admin, &keys),
         chain_id: run.chain_id,
     };
-    let limits = bench_limits::Limits::measure(&workload, run.validators, sign_rate)?;
+    let live_share = summary.signed_during_run as f64 / summary.submitted.max(1) as f64;
+    let limits =
+        bench_limits::Limits::measure(&workload, run.validators, sign_rate, live_share.min(1.0))?;
     eprintln!("{}", limits.describe());
     summary.efficiency = Some(summary.throughput_tps / limits.ceiling_tps);
     summary.limits = Some(limits);
@@ -343,6 +351,8 @@ struct Tracker {
     submitted: AtomicU64,
     accepted: AtomicU64,
     rejected: AtomicU64,
+    /// Transactions signed while the clock ran (past `--presign`).
+    signed_during_run: AtomicU64,
     in_flight: Mutex<HashMap<Digest, Instant>>,
     finalized: AtomicU64,
     latencies: Mutex<Option<Histogram<u64>>>,
@@ -372,6 +382,10 @@ struct Summary {
     target_rate: u64,
     duration_s: f64,
     submitted: u64,
+    /// Transactions signed before the clock started (`--presign`).
+    presigned: u64,
+    /// Transactions the generator signed while the clock ran.
+    signed_during_run: u64,
     accepted: u64,
     rejected: u64,
     finalized: u64,
@@ -429,10 +443,17 @@ async fn drive(
         tracker.clone(),
         start_height,
     ));
+    let presigned = presign(load, &keys, &make);
+    let presigned_count = presigned.len() as u64;
     let progress = ::tokio::spawn(report_progress(tracker.clone()));
 
     let started = Instant::now();
-    submit_open_loop(load, &clients, Arc::new(keys), make, tracker.clone()).await;
+    let workload = Workload {
+        keys: Arc::new(keys),
+        make,
+        presigned: presigned.into_iter(),
+    };
+    submit_open_loop(load, &clients, workload, tracker.clone()).await;
     let window = started
         .elapsed()
         .max(Duration::from_millis(1))
@@ -464,6 +485,8 @@ async fn drive(
         target_rate: if load.closed_loop { 0 } else { load.rate },
         duration_s: window,
         submitted: tracker.submitted.load(Ordering::Relaxed),
+        presigned: presigned_count,
+        signed_during_run: tracker.signed_during_run.load(Ordering::Relaxed),
         accepted,
         rejected: tracker.rejected.load(Ordering::Relaxed),
         finalized,
@@ -476,13 +499,67 @@ async fn drive(
     })
 }
 
+/// Signs transactions `0..--presign` (capped at an open loop's total) on
+/// every core, in the order the run sends them.
+fn presign(load: &LoadArgs, keys: &[PrivateKey], make: &MakeTx) -> Vec<Transaction> {
+    let count = if load.closed_loop {
+        load.presign
+    } else {
+        load.presign.min(load.rate * load.duration)
+    };
+    if count == 0 {
+        return Vec::new();
+    }
+    eprintln!("signing {count} transactions before the clock starts…");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let per_thread = count.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..threads)
+            .map(|t| {
+                let range = (t * per_thread).min(count)..((t + 1) * per_thread).min(count);
+                scope.spawn(move || range.map(|i| sign_nth(i, keys, make)).collect::<Vec<_>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| {
+                part.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// The i-th transaction of a run: signers take turns, so the signer of
+/// transaction i is at nonce i / signers.
+fn sign_nth(i: u64, keys: &[PrivateKey], make: &MakeTx) -> Transaction {
+    let signers = keys.len() as u64;
+    make(i, &keys[(i % signers) as usize], i / signers)
+}
+
+/// What a run sends: transactions signed ahead, then ones signed as sent.
+struct Workload {
+    keys: Arc<Vec<PrivateKey>>,
+    make: MakeTx,
+    presigned: std::vec::IntoIter<Transaction>,
+}
+
+impl Workload {
+    /// Transactions `first..first + count`: pre-signed ones now, and the
+    /// indices of the rest, to sign off the submission loop.
+    fn take(&mut self, first: u64, count: u64) -> (Vec<Transaction>, std::ops::Range<u64>) {
+        let ready: Vec<Transaction> = self.presigned.by_ref().take(count as usize).collect();
+        let signed = ready.len() as u64;
+        (ready, first + signed..first + count)
+    }
+}
+
 /// Issues transaction i at time i / rate (or as the window frees up),
 /// round-robin over signers and nodes, up to `--batch` per request.
 async fn submit_open_loop(
     load: &LoadArgs,
     clients: &[Client],
-    keys: Arc<Vec<PrivateKey>>,
-    make: MakeTx,
+    mut workload: Workload,
     tracker: Arc<Tracker>,
 ) {
     let semaphore = Arc::new(::tokio::sync::Semaphore::new(load.concurrency));
@@ -493,7 +570,6 @@ async fn submit_open_loop(
     };
     let start = Instant::now();
     let deadline = ::tokio::time::Instant::from_std(start + Duration::from_secs(load.duration));
-    let mut nonces = vec![0u64; keys.len()];
     let mut next = 0u64;
     while next < total {
         let count = match &tracker.window {
@@ -503,23 +579,22 @@ async fn submit_open_loop(
         if count == 0 {
             break;
         }
-        let mut members = Vec::with_capacity(count as usize);
-        for i in next..next + count {
-            let signer = (i as usize) % keys.len();
-            members.push((i, signer, nonces[signer]));
-            nonces[signer] += 1;
-        }
+        let (mut txs, to_sign) = workload.take(next, count);
         let Ok(permit) = semaphore.clone().acquire_owned().await else {
             return;
         };
         let client = clients[(next as usize) % clients.len()].clone();
         next += count;
-        let (keys, tracker, make) = (keys.clone(), tracker.clone(), make.clone());
+        let (keys, tracker, make) = (
+            workload.keys.clone(),
+            tracker.clone(),
+            workload.make.clone(),
+        );
         ::tokio::spawn(async move {
-            let txs: Vec<Transaction> = members
-                .into_iter()
-                .map(|(i, signer, nonce)| make(i, &keys[signer], nonce))
-                .collect();
+            tracker
+                .signed_during_run
+                .fetch_add(to_sign.end - to_sign.start, Ordering::Relaxed);
+            txs.extend(to_sign.map(|i| sign_nth(i, &keys, &make)));
             submit_request(&client, txs, &tracker).await;
             drop(permit);
         });

@@ -32,6 +32,9 @@ pub struct Limits {
     pub sample: usize,
     /// ed25519 signatures made per second on one core (the load generator).
     pub sign_per_core: f64,
+    /// Share of the run's transactions signed while its clock ran: only
+    /// those count against the ceiling (1 unless `--presign`).
+    pub live_sign_share: f64,
     /// ed25519 batch verifications per second on one core.
     pub verify_per_core: f64,
     /// EPCIS documents parsed, validated and event-hashed per second on one
@@ -49,7 +52,7 @@ pub struct Limits {
     pub validators: usize,
     /// Core-microseconds the network spends per transaction: every
     /// validator verifies, executes and commits it, and the generator signs
-    /// it once.
+    /// it once (if it signs while the clock runs).
     pub cpu_us_per_tx: f64,
     /// Transactions per second this machine could finalize if nothing but
     /// those steps cost anything: `cores / cpu_per_tx`.
@@ -66,7 +69,14 @@ pub struct Workload {
 impl Limits {
     /// Measures each step on one thread, then the ceiling for `validators`
     /// validators sharing this machine's cores with the load generator.
-    pub fn measure(workload: &Workload, validators: usize, sign_per_core: f64) -> Result<Self> {
+    /// `live_sign_share` is the part of the run's transactions the generator
+    /// signed while the clock ran (the rest were signed before, `--presign`).
+    pub fn measure(
+        workload: &Workload,
+        validators: usize,
+        sign_per_core: f64,
+        live_sign_share: f64,
+    ) -> Result<Self> {
         let txs = &workload.transactions;
         if txs.is_empty() {
             bail!("the limits measurement needs at least one transaction");
@@ -77,10 +87,12 @@ impl Limits {
         let commit_per_s = measure_commit(&blocks)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let validator_us = 1e6 / verify_per_core + 1e6 / execute_per_core + 1e6 / commit_per_s;
-        let cpu_us_per_tx = validators as f64 * validator_us + 1e6 / sign_per_core;
+        let cpu_us_per_tx =
+            validators as f64 * validator_us + live_sign_share * 1e6 / sign_per_core;
         Ok(Self {
             sample: txs.len(),
             sign_per_core,
+            live_sign_share,
             verify_per_core,
             epcis_per_core,
             execute_per_core,
