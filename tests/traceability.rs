@@ -712,7 +712,9 @@ fn check_capture_bench(demo: &Demo) {
     assert_eq!(summary["lost"], 0, "{summary}");
     assert_eq!(summary["finalized"], 40, "{summary}");
 
-    // Closed loop, up to 10 separately signed captures per request.
+    // Closed loop, up to 10 separately signed captures per request; the
+    // first 30 signed before the clock starts, the rest while it runs (each
+    // signer's nonces continue across the two).
     let summary = run_capture_bench(
         demo,
         &[
@@ -725,13 +727,15 @@ fn check_capture_bench(demo: &Demo) {
             "2",
             "--limits-sample",
             "0",
+            "--presign",
+            "30",
         ],
     );
     assert_eq!(summary["batch"], 10, "{summary}");
-    assert!(
-        summary["submitted"].as_u64().unwrap_or(0) >= 40,
-        "{summary}"
-    );
+    let submitted = summary["submitted"].as_u64().unwrap_or(0);
+    assert!(submitted >= 40, "{summary}");
+    assert_eq!(summary["presigned"], 30, "{summary}");
+    assert_eq!(summary["signed_during_run"], submitted - 30, "{summary}");
     assert_eq!(summary["rejected"], 0, "{summary}");
     assert_eq!(summary["lost"], 0, "{summary}");
     assert_eq!(summary["finalized"], summary["submitted"], "{summary}");
