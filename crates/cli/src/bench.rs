@@ -443,7 +443,8 @@ async fn drive(
         tracker.clone(),
         start_height,
     ));
-    let presigned = presign(load, &keys, &make);
+    // Signing is CPU-bound: keep this runtime's other worker free meanwhile.
+    let presigned = ::tokio::task::block_in_place(|| presign(load, &keys, &make));
     let presigned_count = presigned.len() as u64;
     let progress = ::tokio::spawn(report_progress(tracker.clone()));
 
@@ -517,7 +518,11 @@ fn presign(load: &LoadArgs, keys: &[PrivateKey], make: &MakeTx) -> Vec<Transacti
         let parts: Vec<_> = (0..threads)
             .map(|t| {
                 let range = (t * per_thread).min(count)..((t + 1) * per_thread).min(count);
-                scope.spawn(move || range.map(|i| sign_nth(i, keys, make)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    range
+                        .map(|i| sign_nth(i, keys, &**make))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         parts
@@ -532,7 +537,11 @@ fn presign(load: &LoadArgs, keys: &[PrivateKey], make: &MakeTx) -> Vec<Transacti
 
 /// The i-th transaction of a run: signers take turns, so the signer of
 /// transaction i is at nonce i / signers.
-fn sign_nth(i: u64, keys: &[PrivateKey], make: &MakeTx) -> Transaction {
+pub(crate) fn sign_nth(
+    i: u64,
+    keys: &[PrivateKey],
+    make: &(dyn Fn(u64, &PrivateKey, u64) -> Transaction + Send + Sync),
+) -> Transaction {
     let signers = keys.len() as u64;
     make(i, &keys[(i % signers) as usize], i / signers)
 }
@@ -594,7 +603,7 @@ async fn submit_open_loop(
             tracker
                 .signed_during_run
                 .fetch_add(to_sign.end - to_sign.start, Ordering::Relaxed);
-            txs.extend(to_sign.map(|i| sign_nth(i, &keys, &make)));
+            txs.extend(to_sign.map(|i| sign_nth(i, &keys, &*make)));
             submit_request(&client, txs, &tracker).await;
             drop(permit);
         });

@@ -131,11 +131,8 @@ pub fn sign_all(
     make: &(dyn Fn(u64, &PrivateKey, u64) -> Transaction + Send + Sync),
 ) -> (Vec<Transaction>, f64) {
     let started = Instant::now();
-    let txs: Vec<Transaction> = (0..count)
-        .map(|i| {
-            let signer = i % keys.len();
-            make(i as u64, &keys[signer], (i / keys.len()) as u64)
-        })
+    let txs: Vec<Transaction> = (0..count as u64)
+        .map(|i| crate::bench::sign_nth(i, keys, make))
         .collect();
     (txs, per_second(count, started.elapsed()))
 }
