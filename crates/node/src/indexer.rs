@@ -22,6 +22,13 @@ const BATCH_UPDATES: usize = 20_000;
 const COMPACT_AFTER_IDLE_MS: u64 = 30_000;
 /// …and at least this many updates were indexed since the last time.
 const COMPACT_AFTER_UPDATES: usize = 100_000;
+/// Under load, the least time from the start of one index transaction to
+/// the start of the next: blocks finalized meanwhile share one transaction,
+/// so the tables keyed at random (names, event hashes) copy each touched
+/// page once for more events.
+const GATHER_UNDER_LOAD_MS: u64 = 1_000;
+/// A round that wrote at least this many updates means load.
+const LOAD_UPDATES: usize = 1_000;
 
 /// What one finalized block adds to the index: applied captures' events and
 /// error declarations, and applied recalls.
@@ -130,12 +137,21 @@ pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, 
     loop {
         // Blocks finalized while a batch is written go into the next one
         // together: under load, one transaction covers several blocks.
-        match catch_up(&node, &index).await {
-            Ok(updates) => compaction.indexed(updates, node.now_ms()),
-            Err(err) => warn!(%err, "indexing failed; retrying"),
-        }
+        let started_ms = node.now_ms();
+        let written = match catch_up(&node, &index).await {
+            Ok(updates) => updates,
+            Err(err) => {
+                warn!(%err, "indexing failed; retrying");
+                0
+            }
+        };
+        compaction.indexed(written, node.now_ms());
         if compaction.due(node.now_ms()) {
             compaction.ran(index.compact());
+        }
+        if let Some(wait) = gather_wait(written, node.now_ms().saturating_sub(started_ms)) {
+            node.sleep(wait).await;
+            continue;
         }
         // A new block, or a periodic check (after a restart nothing new may
         // be applied for a while, yet the archive is ahead of the index).
@@ -145,6 +161,13 @@ pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, 
         )
         .await;
     }
+}
+
+/// How long to let blocks gather before the next round, given what the
+/// last round wrote and how long it took: nothing unless under load.
+fn gather_wait(written: usize, elapsed_ms: u64) -> Option<Duration> {
+    (written >= LOAD_UPDATES && elapsed_ms < GATHER_UNDER_LOAD_MS)
+        .then(|| Duration::from_millis(GATHER_UNDER_LOAD_MS - elapsed_ms))
 }
 
 /// When to compact: after enough indexing, once the chain is idle.
@@ -249,5 +272,18 @@ mod tests {
         assert!(policy.due(40_000));
         policy.ran(Ok(Compaction::Compacted));
         assert!(!policy.due(1_000_000));
+    }
+
+    #[test]
+    fn blocks_gather_only_under_load() {
+        // Light traffic: the next block is indexed as soon as it is applied.
+        assert_eq!(gather_wait(LOAD_UPDATES - 1, 0), None);
+        // Load: the next round starts a gathering interval after this one.
+        assert_eq!(
+            gather_wait(LOAD_UPDATES, 300),
+            Some(Duration::from_millis(GATHER_UNDER_LOAD_MS - 300))
+        );
+        // A round that took the whole interval goes straight on.
+        assert_eq!(gather_wait(50_000, GATHER_UNDER_LOAD_MS), None);
     }
 }

@@ -11,8 +11,9 @@ use std::sync::{Arc, OnceLock};
 use tracechain_epcis::Event;
 use tracechain_types::recent::Recent;
 
-/// Documents kept: a few seconds of blocks at full load.
-const CAPACITY: usize = 16_384;
+/// Documents kept: a few seconds of blocks at full load (the query indexer
+/// reads a block up to a second after it is applied, more under load).
+const CAPACITY: usize = 32_768;
 
 fn cache() -> &'static Recent<[u8; 32], Arc<[Event]>> {
     static CACHE: OnceLock<Recent<[u8; 32], Arc<[Event]>>> = OnceLock::new();
