@@ -503,11 +503,7 @@ async fn drive(
 /// Signs transactions `0..--presign` (capped at an open loop's total) on
 /// every core, in the order the run sends them.
 fn presign(load: &LoadArgs, keys: &[PrivateKey], make: &MakeTx) -> Vec<Transaction> {
-    let count = if load.closed_loop {
-        load.presign
-    } else {
-        load.presign.min(load.rate * load.duration)
-    };
+    let count = load.presign.min(most_sent(load));
     if count == 0 {
         return Vec::new();
     }
@@ -533,6 +529,16 @@ fn presign(load: &LoadArgs, keys: &[PrivateKey], make: &MakeTx) -> Vec<Transacti
             })
             .collect()
     })
+}
+
+/// The most transactions a run sends: an open loop's `rate × duration`;
+/// a closed loop's is bounded by time alone.
+fn most_sent(load: &LoadArgs) -> u64 {
+    if load.closed_loop {
+        u64::MAX
+    } else {
+        load.rate * load.duration
+    }
 }
 
 /// The i-th transaction of a run: signers take turns, so the signer of
@@ -572,11 +578,7 @@ async fn submit_open_loop(
     tracker: Arc<Tracker>,
 ) {
     let semaphore = Arc::new(::tokio::sync::Semaphore::new(load.concurrency));
-    let total = if load.closed_loop {
-        u64::MAX
-    } else {
-        load.rate * load.duration
-    };
+    let total = most_sent(load);
     let start = Instant::now();
     let deadline = ::tokio::time::Instant::from_std(start + Duration::from_secs(load.duration));
     let mut next = 0u64;
