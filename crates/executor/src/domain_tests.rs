@@ -913,6 +913,39 @@ mod parcels {
     }
 
     #[test]
+    fn a_handoff_does_not_record_an_event_already_on_chain() {
+        let mut chain = Chain::new();
+        register(&mut chain);
+        let (handoff, _) = propose(&mut chain, BRAND + 100, "carrier", 60_000);
+        let accept = Payload::AcceptHandoff {
+            parcel: PARCEL.into(),
+            handoff,
+        };
+        // A rehearsal on a copy learns which event the acceptance records.
+        let mut copy = Chain {
+            store: chain.store.clone(),
+            height: chain.height,
+            nonces: chain.nonces.clone(),
+        };
+        assert_eq!(copy.run(CARRIER + 100, accept.clone()), Outcome::Applied);
+        let rehearsed = block_on(parcels::handoffs(&copy.store, &parcel(&copy))).unwrap();
+        let event_hash = rehearsed[0].event_hash;
+
+        let earlier = domain::EventRecord {
+            height: chain.height,
+            tx: [7; 32],
+            position: 0,
+            organisation: "carrier".into(),
+            event_time_ms: 0,
+            declared_in_error: None,
+        };
+        domain::put_event(&mut chain.store, &event_hash, &earlier);
+        let accepted = chain.run(CARRIER + 100, accept);
+        assert_eq!(failed_code(&accepted), Some("duplicate_event"));
+        assert_eq!(parcel(&chain).custodian, "brand");
+    }
+
+    #[test]
     fn rejection_keeps_custody_and_off_route_is_flagged() {
         let mut chain = Chain::new();
         register(&mut chain);

@@ -477,17 +477,6 @@ mod tests {
     }
 
     #[test]
-    fn a_duplicate_event_is_indexed_once() {
-        let mut t = TestIndex::new();
-        t.block(vec![
-            BlockUpdate::Event(observe(1, 10, &["urn:t:a"])),
-            BlockUpdate::Event(observe(1, 10, &["urn:t:a"])),
-        ]);
-        t.events(vec![observe(1, 10, &["urn:t:a"])]);
-        assert_eq!(all(&t.index), vec![hash(1)]);
-    }
-
-    #[test]
     fn event_by_hash_round_trips_every_field() {
         let mut t = TestIndex::new();
         let mut e = aggregate(7, -1_000, "ADD", "urn:t:case", &["urn:t:a", "urn:t:b"]);

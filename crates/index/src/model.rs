@@ -149,6 +149,8 @@ pub struct EventMeta {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockUpdate {
+    /// A recorded event. Each hash comes at most once over the whole
+    /// chain, as the executor guarantees: the index does not look first.
     Event(IndexedEvent),
     /// `declaration` (an EPCIS `errorDeclaration` event) declares `original`
     /// erroneous. Both stay visible; the original no longer links things in

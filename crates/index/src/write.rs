@@ -226,11 +226,9 @@ impl<'t> BlockWriter<'t> {
                 ActionCode::from_name(a).ok_or_else(|| invalid(format!("unknown action '{a}'")))?,
             ),
         };
-        // The hash is the event's identity: a second capture of the same
-        // event adds nothing.
-        if self.seq_of(&e.hash)?.is_some() {
-            return Ok(());
-        }
+        // No lookup of the hash first: the chain records an event hash at
+        // most once (the executor rejects a second one), and blocks reach
+        // the index once each.
         let seq = self.next_seq;
         self.next_seq += 1;
         self.event_by_hash.insert((hash_key(&e.hash), seq), ())?;

@@ -131,35 +131,130 @@ async fn handoff_event<E: StorageContext + rand_core::CryptoRng>(
 }
 
 /// Indexes every applied block, forever.
+///
+/// Each block is turned into index updates as soon as it is finalized,
+/// while its documents are still parsed in memory (the shared parse cache
+/// holds a few seconds of them); the updates are written when due, under
+/// load a gathering interval apart (see [`gather_wait`]).
 pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, index: Arc<Index>) {
     let mut watch = node.events().watch();
     let mut compaction = CompactionPolicy::default();
+    let mut pending = Pending::default();
+    let mut last_round = Round::default();
     loop {
-        // Blocks finalized while a batch is written go into the next one
-        // together: under load, one transaction covers several blocks.
-        let started_ms = node.now_ms();
-        let written = match catch_up(&node, &index).await {
-            Ok(updates) => updates,
+        let more = match pending.prepare(&node, &index).await {
+            Ok(more) => more,
             Err(err) => {
-                warn!(%err, "indexing failed; retrying");
-                0
+                warn!(%err, "preparing index updates failed; retrying");
+                pending = Pending::default();
+                false
             }
         };
-        compaction.indexed(written, node.now_ms());
+        let now_ms = node.now_ms();
+        if pending.due(&last_round, now_ms) {
+            last_round = Round {
+                started_ms: now_ms,
+                written: pending.write(&index),
+            };
+            compaction.indexed(last_round.written, node.now_ms());
+        }
         if compaction.due(node.now_ms()) {
             compaction.ran(index.compact());
         }
-        if let Some(wait) = gather_wait(written, node.now_ms().saturating_sub(started_ms)) {
-            node.sleep(wait).await;
+        if more {
             continue;
         }
-        // A new block, or a periodic check (after a restart nothing new may
-        // be applied for a while, yet the archive is ahead of the index).
-        futures::future::select(
-            Box::pin(watch.changed()),
-            Box::pin(node.sleep(Duration::from_millis(500))),
-        )
-        .await;
+        // A new block, the end of a gathering interval, or a periodic check
+        // (after a restart nothing new may be applied for a while, yet the
+        // archive is ahead of the index).
+        let wait = pending
+            .gathering(&last_round, node.now_ms())
+            .unwrap_or(IDLE_CHECK);
+        futures::future::select(Box::pin(watch.changed()), Box::pin(node.sleep(wait))).await;
+    }
+}
+
+/// How often an idle indexer looks for blocks it was not told about.
+const IDLE_CHECK: Duration = Duration::from_millis(500);
+
+/// The last write to the index.
+#[derive(Default)]
+struct Round {
+    started_ms: u64,
+    written: usize,
+}
+
+/// Updates of finalized blocks not written to the index yet.
+#[derive(Default)]
+struct Pending {
+    blocks: Vec<(u64, Vec<BlockUpdate>)>,
+    updates: usize,
+    /// The next height to prepare; read from the index when unknown.
+    next: Option<u64>,
+}
+
+impl Pending {
+    /// Prepares the updates of every finalized block not prepared yet, up
+    /// to one transaction's worth; `true` when more blocks are waiting.
+    async fn prepare<E: StorageContext + rand_core::CryptoRng>(
+        &mut self,
+        node: &NodeHandle<E>,
+        index: &Index,
+    ) -> Result<bool, IndexingError> {
+        let Some(applied) = node.finalized().await.map(|f| f.height) else {
+            return Ok(false);
+        };
+        let mut next = match self.next {
+            Some(next) => next,
+            None => index.indexed_height()?.map_or(1, |h| h + 1),
+        };
+        while next <= applied && !self.full() {
+            let Some(block) = node.block(next).await else {
+                break;
+            };
+            let rows = block_updates(node, &block).await?;
+            self.updates += rows.len();
+            self.blocks.push((next, rows));
+            next += 1;
+            self.next = Some(next);
+        }
+        Ok(next <= applied && self.full())
+    }
+
+    fn full(&self) -> bool {
+        self.updates >= BATCH_UPDATES || self.blocks.len() as u64 >= CATCH_UP_BATCH
+    }
+
+    /// Whether to write now, given the last write.
+    fn due(&self, last: &Round, now_ms: u64) -> bool {
+        !self.blocks.is_empty() && (self.full() || self.gathering(last, now_ms).is_none())
+    }
+
+    /// How much longer blocks should gather before the next write.
+    fn gathering(&self, last: &Round, now_ms: u64) -> Option<Duration> {
+        gather_wait(last.written, now_ms.saturating_sub(last.started_ms))
+    }
+
+    /// Writes the prepared blocks in one transaction; returns how many
+    /// updates it wrote. On failure the blocks are prepared again.
+    fn write(&mut self, index: &Index) -> usize {
+        let blocks = std::mem::take(&mut self.blocks);
+        let updates = std::mem::take(&mut self.updates);
+        let (from, to) = match (blocks.first(), blocks.last()) {
+            (Some(first), Some(last)) => (first.0, last.0),
+            _ => return 0,
+        };
+        match index.apply_blocks(blocks) {
+            Ok(()) => {
+                debug!(from, to, "indexed");
+                updates
+            }
+            Err(err) => {
+                warn!(%err, "indexing failed; retrying");
+                self.next = None;
+                0
+            }
+        }
     }
 }
 
@@ -214,44 +309,6 @@ enum IndexingError {
     State(#[from] records::RecordError),
 }
 
-/// Indexes every applied block not indexed yet; returns how many updates
-/// it wrote.
-async fn catch_up<E: StorageContext + rand_core::CryptoRng>(
-    node: &NodeHandle<E>,
-    index: &Index,
-) -> Result<usize, IndexingError> {
-    let Some(applied) = node.finalized().await.map(|f| f.height) else {
-        return Ok(0);
-    };
-    let mut written = 0;
-    let mut next = index.indexed_height()?.map_or(1, |h| h + 1);
-    while next <= applied {
-        let last = applied.min(next + CATCH_UP_BATCH - 1);
-        let mut batch = Vec::new();
-        let mut updates = 0;
-        for height in next..=last {
-            let Some(block) = node.block(height).await else {
-                break;
-            };
-            let rows = block_updates(node, &block).await?;
-            updates += rows.len();
-            batch.push((height, rows));
-            if updates >= BATCH_UPDATES {
-                break;
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        let reached = batch.last().map(|(h, _)| *h).unwrap_or(next);
-        index.apply_blocks(batch)?;
-        written += updates;
-        debug!(from = next, to = reached, "indexed");
-        next = reached + 1;
-    }
-    Ok(written)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +329,23 @@ mod tests {
         assert!(policy.due(40_000));
         policy.ran(Ok(Compaction::Compacted));
         assert!(!policy.due(1_000_000));
+    }
+
+    #[test]
+    fn prepared_blocks_are_written_when_gathered_or_full() {
+        let mut pending = Pending::default();
+        let loaded = Round {
+            started_ms: 10_000,
+            written: LOAD_UPDATES,
+        };
+        assert!(!pending.due(&Round::default(), 0), "nothing to write");
+        pending.blocks.push((1, Vec::new()));
+        pending.updates = 1;
+        assert!(pending.due(&Round::default(), 0), "light traffic: at once");
+        assert!(!pending.due(&loaded, 10_500), "under load: gathering");
+        assert!(pending.due(&loaded, 10_000 + GATHER_UNDER_LOAD_MS));
+        pending.updates = BATCH_UPDATES;
+        assert!(pending.due(&loaded, 10_500), "a full transaction goes now");
     }
 
     #[test]

@@ -11,13 +11,22 @@ use std::sync::{Arc, OnceLock};
 use tracechain_epcis::Event;
 use tracechain_types::recent::Recent;
 
-/// Documents kept: a few seconds of blocks at full load (the query indexer
-/// reads a block up to a second after it is applied, more under load).
+/// Documents kept: a few seconds at full load, from admission until the
+/// query indexer has prepared the block (it does so when the block is
+/// finalized, but not while it writes the previous ones: up to a second
+/// more under load).
 const CAPACITY: usize = 32_768;
 
 fn cache() -> &'static Recent<[u8; 32], Arc<[Event]>> {
     static CACHE: OnceLock<Recent<[u8; 32], Arc<[Event]>>> = OnceLock::new();
-    CACHE.get_or_init(|| Recent::new(CAPACITY))
+    CACHE.get_or_init(|| {
+        Recent::new(
+            std::env::var("TC_PARSE_CACHE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(CAPACITY),
+        )
+    })
 }
 
 /// The events of `document`, parsed by `parse` only if not seen recently.
