@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::identifier::Identifier;
-use crate::json::{JsonObject, JsonValue};
+use crate::json::JsonValue;
 use crate::time::{TimeZoneOffset, Timestamp};
 use crate::vocabulary::VocabularyValue;
 
@@ -243,8 +243,6 @@ pub struct Event {
     pub extensions: Vec<Extension>,
     /// The event object exactly as captured (its span of the input).
     pub(crate) original_json: String,
-    /// The event object as parsed, for the canonical encoding.
-    pub(crate) source: JsonObject,
     /// The enclosing document's `@context`, if any, so the canonical
     /// encoding of an event from a document is self-contained.
     pub(crate) document_context: Option<JsonValue>,
@@ -304,11 +302,17 @@ impl Event {
     /// from a document carries the document's `@context` (merged before its
     /// own), so the bytes parse on their own to the same event.
     pub fn canonical_json(&self) -> Vec<u8> {
+        // The tree is parsed again rather than kept: parsed events are
+        // cached by the thousand, and this is rarely asked for. The span
+        // parsed once already, so it parses again.
+        let Ok(JsonValue::Object(source)) = crate::json::parse(&self.original_json) else {
+            return self.original_json.as_bytes().to_vec();
+        };
         let mut out = Vec::with_capacity(self.original_json.len());
         match &self.document_context {
-            None => JsonValue::Object(self.source.clone()).write_canonical(&mut out),
+            None => JsonValue::Object(source).write_canonical(&mut out),
             Some(doc_ctx) => {
-                let mut obj = self.source.clone();
+                let mut obj = source;
                 let mut items: Vec<JsonValue> = match doc_ctx {
                     JsonValue::Array(a) => a.clone(),
                     other => vec![other.clone()],

@@ -1061,7 +1061,6 @@ fn event(
         ilmd,
         extensions,
         original_json,
-        source: obj,
         document_context,
         hash_memo: Default::default(),
     })
