@@ -11,11 +11,12 @@ use std::sync::{Arc, OnceLock};
 use tracechain_epcis::Event;
 use tracechain_types::recent::Recent;
 
-/// Documents kept: a few seconds at full load, from admission until the
+/// Documents kept: a second or two at full load, from admission until the
 /// query indexer has prepared the block (it does so when the block is
-/// finalized, but not while it writes the previous ones: up to a second
-/// more under load).
-const CAPACITY: usize = 32_768;
+/// finalized, but not while it writes the previous ones: up to half a
+/// second more under load). Each costs a few KB; a catching-up full node
+/// needs the memory.
+const CAPACITY: usize = 24_576;
 
 fn cache() -> &'static Recent<[u8; 32], Arc<[Event]>> {
     static CACHE: OnceLock<Recent<[u8; 32], Arc<[Event]>>> = OnceLock::new();
