@@ -134,8 +134,8 @@ async fn handoff_event<E: StorageContext + rand_core::CryptoRng>(
 ///
 /// Each block is turned into index updates as soon as it is finalized,
 /// while its documents are still parsed in memory (the shared parse cache
-/// holds a few seconds of them); the updates are written when due, under
-/// load a gathering interval apart (see [`gather_wait`]).
+/// holds a second or two of them at full load); the updates are written
+/// when due, under load a gathering interval apart (see [`gather_wait`]).
 pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, index: Arc<Index>) {
     let mut watch = node.events().watch();
     let mut compaction = CompactionPolicy::default();
