@@ -20,14 +20,7 @@ const CAPACITY: usize = 24_576;
 
 fn cache() -> &'static Recent<[u8; 32], Arc<[Event]>> {
     static CACHE: OnceLock<Recent<[u8; 32], Arc<[Event]>>> = OnceLock::new();
-    CACHE.get_or_init(|| {
-        Recent::new(
-            std::env::var("TC_PARSE_CACHE")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(CAPACITY),
-        )
-    })
+    CACHE.get_or_init(|| Recent::new(CAPACITY))
 }
 
 /// The events of `document`, parsed by `parse` only if not seen recently.
