@@ -455,14 +455,7 @@ pub(crate) async fn accept(
         )));
     };
     let event_hash = event.hash();
-    // An event hash is on chain at most once, whatever recorded it (the
-    // query index relies on it).
-    if domain::event(store, &event_hash).await?.is_some() {
-        return Ok(Err(Failure::new(
-            "duplicate_event",
-            "an event with the same canonical hash is already on chain",
-        )));
-    }
+    check!(crate::capture::not_on_chain(store, &event_hash).await);
     domain::put_event(
         store,
         &event_hash,

@@ -12,7 +12,7 @@ pub use custody::{Brand, brand, effective_custodian, is_addressee, outermost};
 use crate::{BlockEnv, membership::acting_agent_in_block, overlay::Overlay, payload::Failure};
 use tracechain_epcis::{EpcisErrors, Event, parse_capture};
 use tracechain_state::{
-    Store,
+    StateRead, Store,
     domain::{self, AgentRecord, EventRecord, OrganisationRecord},
     records::RecordError,
 };
@@ -150,11 +150,8 @@ async fn capture_event(
     if context.event.error_declaration.is_some() {
         return declare_error(store, context).await;
     }
-    if domain::event(store, &context.hash).await?.is_some() {
-        return Ok(Err(Failure::new(
-            "duplicate_event",
-            "an event with the same canonical hash is already on chain",
-        )));
+    if let Err(failure) = not_on_chain(store, &context.hash).await? {
+        return Ok(Err(failure));
     }
     if let Err(failure) = check_role(agent, context.event) {
         return Ok(Err(failure));
@@ -179,6 +176,19 @@ async fn capture_event(
         tx: context.tx,
         subject: Digest::from(context.hash),
     });
+    Ok(Ok(()))
+}
+
+/// `duplicate_event` if an event with `hash` is on chain already: an event
+/// hash is recorded at most once, whatever records it (the query index
+/// relies on it).
+pub(crate) async fn not_on_chain(store: &impl StateRead, hash: &[u8; 32]) -> Checked<()> {
+    if domain::event(store, hash).await?.is_some() {
+        return Ok(Err(Failure::new(
+            "duplicate_event",
+            "an event with the same canonical hash is already on chain",
+        )));
+    }
     Ok(Ok(()))
 }
 
