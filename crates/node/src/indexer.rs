@@ -167,9 +167,7 @@ pub async fn run<E: StorageContext + rand_core::CryptoRng>(node: NodeHandle<E>, 
         // A new block, the end of a gathering interval, or a periodic check
         // (after a restart nothing new may be applied for a while, yet the
         // archive is ahead of the index).
-        let wait = pending
-            .gathering(&last_round, node.now_ms())
-            .unwrap_or(IDLE_CHECK);
+        let wait = last_round.gathering(node.now_ms()).unwrap_or(IDLE_CHECK);
         futures::future::select(Box::pin(watch.changed()), Box::pin(node.sleep(wait))).await;
     }
 }
@@ -182,6 +180,13 @@ const IDLE_CHECK: Duration = Duration::from_millis(500);
 struct Round {
     started_ms: u64,
     written: usize,
+}
+
+impl Round {
+    /// How much longer blocks should gather before the next write.
+    fn gathering(&self, now_ms: u64) -> Option<Duration> {
+        gather_wait(self.written, now_ms.saturating_sub(self.started_ms))
+    }
 }
 
 /// Updates of finalized blocks not written to the index yet.
@@ -227,12 +232,7 @@ impl Pending {
 
     /// Whether to write now, given the last write.
     fn due(&self, last: &Round, now_ms: u64) -> bool {
-        !self.blocks.is_empty() && (self.full() || self.gathering(last, now_ms).is_none())
-    }
-
-    /// How much longer blocks should gather before the next write.
-    fn gathering(&self, last: &Round, now_ms: u64) -> Option<Duration> {
-        gather_wait(last.written, now_ms.saturating_sub(last.started_ms))
+        !self.blocks.is_empty() && (self.full() || last.gathering(now_ms).is_none())
     }
 
     /// Writes the prepared blocks in one transaction; returns how many
