@@ -245,35 +245,53 @@ impl Documents {
     async fn replicate<E: StorageContext + rand_core::CryptoRng>(self, node: NodeHandle<E>) {
         let mut next = 1;
         let mut wanted: BTreeSet<Digest> = BTreeSet::new();
+        let mut watch = node.events().watch();
+        let mut fetched_ms = 0;
         loop {
             let applied = node.finalized().await.map_or(0, |f| f.height);
+            let mut new_wants = false;
             while next <= applied {
                 let Some(block) = node.block(next).await else {
                     break;
                 };
                 for address in anchored(&node, &block).await {
                     if !self.store.contains(&address.0).unwrap_or(false) {
-                        wanted.insert(address);
+                        new_wants |= wanted.insert(address);
                     }
                 }
                 next += 1;
             }
             wanted.retain(|address| !self.store.contains(&address.0).unwrap_or(false));
-            if !wanted.is_empty() {
-                let mailbox = self.resolver.lock().ok().and_then(|m| m.clone());
-                if let Some(mut mailbox) = mailbox {
-                    for address in &wanted {
-                        debug!(?address, "fetching document from peers");
-                        let _ = mailbox.fetch(*address);
-                    }
-                } else {
-                    warn!("document replication has no network");
-                }
+            let now = node.now_ms();
+            if new_wants || (!wanted.is_empty() && now >= fetched_ms + FETCH_RETRY_MS) {
+                self.fetch(&wanted);
+                fetched_ms = now;
             }
-            node.sleep(Duration::from_millis(500)).await;
+            // Woken by each new block, so the block is read while the node
+            // still keeps it in memory; the timeout paces the retries.
+            futures::future::select(
+                Box::pin(watch.changed()),
+                Box::pin(node.sleep(Duration::from_millis(FETCH_RETRY_MS))),
+            )
+            .await;
+        }
+    }
+
+    fn fetch(&self, wanted: &BTreeSet<Digest>) {
+        let mailbox = self.resolver.lock().ok().and_then(|m| m.clone());
+        let Some(mut mailbox) = mailbox else {
+            warn!("document replication has no network");
+            return;
+        };
+        for address in wanted {
+            debug!(?address, "fetching document from peers");
+            let _ = mailbox.fetch(*address);
         }
     }
 }
+
+/// How often the envelopes still missing are asked for again.
+const FETCH_RETRY_MS: u64 = 500;
 
 /// Content addresses anchored by the applied transactions of `block`.
 async fn anchored<E: StorageContext + rand_core::CryptoRng>(

@@ -211,6 +211,9 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
 
     /// A finalized block by height.
     pub async fn block(&self, height: u64) -> Option<Arc<Block>> {
+        if let Some(block) = self.events.recent_block(height) {
+            return Some(block);
+        }
         let block = self.marshal.get_block(Height::new(height)).await?;
         let block = block.inner_shared();
         self.headers.insert(height, block.header.clone());
