@@ -174,7 +174,10 @@ mod tests {
         assert_eq!(events.recent_block(2).map(|b| b.header.height), Some(2));
         assert!(events.recent_block(4).is_none());
         events.finalized(&empty_block_at(5));
-        assert!(events.recent_block(3).is_none(), "a gap drops the older run");
+        assert!(
+            events.recent_block(3).is_none(),
+            "a gap drops the older run"
+        );
         assert_eq!(events.recent_block(5).map(|b| b.header.height), Some(5));
     }
 }
