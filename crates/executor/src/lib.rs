@@ -76,17 +76,23 @@ pub enum InvalidBlock {
 }
 
 /// Counts of what a block did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockSummary {
     pub applied: u32,
     pub failed: u32,
+    /// Positions in the block of the failed transactions, ascending (what
+    /// their receipts say, without reading them back).
+    pub failed_at: Vec<u32>,
 }
 
 impl BlockSummary {
-    fn count(&mut self, outcome: &Outcome) {
+    fn count(&mut self, index: u32, outcome: &Outcome) {
         match outcome {
             Outcome::Applied => self.applied += 1,
-            Outcome::Failed { .. } => self.failed += 1,
+            Outcome::Failed { .. } => {
+                self.failed += 1;
+                self.failed_at.push(index);
+            }
         }
     }
 }
@@ -109,7 +115,7 @@ pub async fn execute_block(
                 tx: tracechain_types::to_hex(tx.id()),
                 reason,
             })?;
-        summary.count(&outcome);
+        summary.count(index as u32, &outcome);
     }
     Ok(summary)
 }
@@ -128,7 +134,7 @@ pub async fn build_block(
     for tx in candidates {
         let index = included.len() as u32;
         if let Ok(outcome) = execute_transaction(store, env, index, &tx).await? {
-            summary.count(&outcome);
+            summary.count(index, &outcome);
             included.push(tx);
         }
     }

@@ -52,7 +52,8 @@ fn applies_notes_and_accounts_and_logs_them() {
             summary,
             BlockSummary {
                 applied: 2,
-                failed: 0
+                failed: 0,
+                failed_at: Vec::new(),
             }
         );
         assert_eq!(store.log.len(), 2);
@@ -80,6 +81,7 @@ fn failed_payload_consumes_nonce_and_changes_nothing_else() {
             .await
             .unwrap();
         assert_eq!(summary.failed, 1);
+        assert_eq!(summary.failed_at, vec![0]);
         assert_eq!(store.log.len(), before_log);
         assert_eq!(
             records::account_name(&store, taken.sender()).await.unwrap(),

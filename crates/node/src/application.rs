@@ -93,6 +93,10 @@ pub struct App {
     /// (1.8–2.4 s of a 25 s catch-up, BENCHMARKS.md). A digest names one
     /// header.
     processed: Arc<Recent<Digest, Header>>,
+    /// Positions of the failed transactions of the blocks this node built
+    /// or processed, by digest: handed on with the block once it is
+    /// finalized, so followers need not read every receipt back.
+    failed_at: Arc<Recent<Digest, Arc<[u32]>>>,
 }
 
 /// Processed headers kept: the finalized tip and the forks above it.
@@ -119,6 +123,7 @@ impl App {
             policy,
             metrics,
             processed: Arc::new(processed),
+            failed_at: Arc::new(Recent::new(PROCESSED_HEADERS)),
         }
     }
 
@@ -372,7 +377,9 @@ where
             "proposing"
         );
         let header = header_with_roots(consensus, parent, timestamp_ms, &txs, &roots);
-        self.processed.insert(header.digest(), header.clone());
+        let digest = header.digest();
+        self.processed.insert(digest, header.clone());
+        self.failed_at.insert(digest, summary.failed_at.into());
         Some(Proposed {
             block: Block { header, txs },
             merkleized,
@@ -424,7 +431,8 @@ where
         _readers: <Databases<E> as DatabaseSet<E>>::Readers,
     ) {
         self.mempool.remove_included(&block.txs);
-        self.events.finalized(block);
+        let failed_at = self.failed_at.get(&block.header.digest());
+        self.events.finalized(block, failed_at);
         let metrics = &self.metrics;
         metrics.finalized_height.set(block.header.height as i64);
         metrics.finalized_txs.inc_by(block.txs.len() as u64);
@@ -450,7 +458,7 @@ impl App {
         let env = self.env(block.header.height, block.header.timestamp_ms);
         let mut store = BlockBatches::new(batches);
         let timer = self.metrics.execute_duration.timer(runtime);
-        execute_block(&mut store, &env, &block.txs)
+        let summary = execute_block(&mut store, &env, &block.txs)
             .await
             .map_err(|e| Rejection::Execution(e.to_string()))?;
         timer.observe(runtime);
@@ -463,8 +471,9 @@ impl App {
         if !roots_match(&block.header, &roots) {
             return Err(Rejection::Roots);
         }
-        self.processed
-            .insert(block.header.digest(), block.header.clone());
+        let digest = block.header.digest();
+        self.processed.insert(digest, block.header.clone());
+        self.failed_at.insert(digest, summary.failed_at.into());
         Ok(merkleized)
     }
 }

@@ -7,7 +7,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 use tokio::sync::watch;
-use tracechain_types::{Block, Digest, Header};
+use tracechain_types::{Block, Digest, Header, recent::Recent};
 
 /// The latest finalized and applied block.
 #[derive(Clone, Debug)]
@@ -23,6 +23,9 @@ pub struct Finalized {
 pub struct ChainEvents {
     latest: watch::Sender<Option<Finalized>>,
     recent: Arc<Mutex<RecentBlocks>>,
+    /// Positions of the failed transactions of recently finalized blocks
+    /// that this node executed, by height.
+    failed_at: Arc<Recent<u64, Arc<[u32]>>>,
 }
 
 impl Default for ChainEvents {
@@ -37,12 +40,14 @@ impl ChainEvents {
         Self {
             latest,
             recent: Arc::default(),
+            failed_at: Arc::new(Recent::new(FAILURES_KEPT)),
         }
     }
 
-    /// Called by the application once a block's state is applied. A block
-    /// can be re-delivered after a crash; older heights are ignored.
-    pub fn finalized(&self, block: &Block) {
+    /// Called by the application once a block's state is applied, with the
+    /// positions of its failed transactions if this node executed it. A
+    /// block can be re-delivered after a crash; older heights are ignored.
+    pub fn finalized(&self, block: &Block, failed_at: Option<Arc<[u32]>>) {
         let height = block.header.height;
         let newer = self
             .latest
@@ -53,6 +58,9 @@ impl ChainEvents {
             return;
         }
         self.lock_recent().push(block);
+        if let Some(failed_at) = failed_at {
+            self.failed_at.insert(height, failed_at);
+        }
         self.latest.send_replace(Some(Finalized {
             height,
             digest: block.header.digest(),
@@ -70,6 +78,15 @@ impl ChainEvents {
         self.latest.subscribe()
     }
 
+    /// Whether the transaction at `index` of the finalized block at
+    /// `height` was applied, when this node executed that block lately;
+    /// `None`: ask its receipt.
+    pub fn applied(&self, height: u64, index: usize) -> Option<bool> {
+        let failed_at = self.failed_at.get(&height)?;
+        let index = u32::try_from(index).ok()?;
+        Some(failed_at.binary_search(&index).is_err())
+    }
+
     /// A block finalized lately, if it is still kept.
     pub fn recent_block(&self, height: u64) -> Option<Arc<Block>> {
         self.lock_recent().get(height)
@@ -82,6 +99,10 @@ impl ChainEvents {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 }
+
+/// Finalized blocks whose failed transactions are remembered (a few bytes
+/// each): further back than any follower reads at once.
+const FAILURES_KEPT: usize = 1024;
 
 /// Bytes of finalized blocks kept in memory for the node's followers.
 const RECENT_BLOCK_BYTES: usize = 8 * 1024 * 1024;
@@ -169,15 +190,22 @@ mod tests {
     fn recent_blocks_are_read_by_height_and_a_gap_starts_over() {
         let events = ChainEvents::new();
         for height in 1..=3 {
-            events.finalized(&empty_block_at(height));
+            events.finalized(&empty_block_at(height), None);
         }
         assert_eq!(events.recent_block(2).map(|b| b.header.height), Some(2));
         assert!(events.recent_block(4).is_none());
-        events.finalized(&empty_block_at(5));
+        events.finalized(&empty_block_at(5), Some(vec![1, 4].into()));
         assert!(
             events.recent_block(3).is_none(),
             "a gap drops the older run"
         );
         assert_eq!(events.recent_block(5).map(|b| b.header.height), Some(5));
+        assert_eq!(events.applied(5, 0), Some(true));
+        assert_eq!(events.applied(5, 4), Some(false));
+        assert_eq!(
+            events.applied(3, 0),
+            None,
+            "not executed here: ask the receipt"
+        );
     }
 }

@@ -39,10 +39,13 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
     let mut updates = Vec::new();
     // A block holds many captures from few agents.
     let mut organisations: HashMap<&PublicKey, Option<String>> = HashMap::new();
-    for tx in &block.txs {
-        let applied = records::receipt(node.reader(), &tx.id())
-            .await?
-            .is_some_and(|r| r.outcome == Outcome::Applied);
+    for (index, tx) in block.txs.iter().enumerate() {
+        let applied = match node.events().applied(block.header.height, index) {
+            Some(applied) => applied,
+            None => records::receipt(node.reader(), &tx.id())
+                .await?
+                .is_some_and(|r| r.outcome == Outcome::Applied),
+        };
         if !applied {
             continue;
         }
