@@ -30,7 +30,7 @@ use tracechain_docstore::{
     DocError, DocumentStore, Envelope, Reader, ciphertext_hash, seal, seal_public,
 };
 use tracechain_state::{domain, parcels, records, store::StorageContext};
-use tracechain_types::{Digest, Outcome, Payload, PrivateKey, PublicKey};
+use tracechain_types::{Digest, Payload, PrivateKey, PublicKey};
 use tracing::{debug, warn};
 
 #[derive(Debug, thiserror::Error)]
@@ -299,18 +299,13 @@ async fn anchored<E: StorageContext + rand_core::CryptoRng>(
     block: &tracechain_types::Block,
 ) -> Vec<Digest> {
     let mut out = Vec::new();
-    for tx in &block.txs {
+    for (index, tx) in block.txs.iter().enumerate() {
         let anchor = match tx.payload() {
             Payload::AnchorDocument { anchor } => anchor,
             Payload::RegisterParcel { document, .. } => document,
             _ => continue,
         };
-        let applied = records::receipt(node.reader(), &tx.id())
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|r| r.outcome == Outcome::Applied);
-        if applied {
+        if node.applied_in(block, index).await.unwrap_or(false) {
             out.push(anchor.ciphertext_hash);
         }
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tracechain_executor::{AdmissionError, check_admission};
 use tracechain_state::{records, store::StorageContext};
 use tracechain_types::{
-    Block, Digest, Header, Payload, PublicKey, Receipt, Transaction, recent::Recent,
+    Block, Digest, Header, Outcome, Payload, PublicKey, Receipt, Transaction, recent::Recent,
 };
 
 /// A finality certificate over a block digest.
@@ -207,6 +207,25 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
         use commonware_consensus::marshal::Identifier;
         let (height, _) = self.marshal.get_info(Identifier::Latest).await?;
         Some(height.get())
+    }
+
+    /// Whether the transaction at `index` of the finalized `block` was
+    /// applied: from this node's own execution of the block when it did it
+    /// lately, else from the transaction's receipt.
+    pub async fn applied_in(
+        &self,
+        block: &Block,
+        index: usize,
+    ) -> Result<bool, records::RecordError> {
+        if let Some(applied) = self.events.applied(block.header.height, index) {
+            return Ok(applied);
+        }
+        let Some(tx) = block.txs.get(index) else {
+            return Ok(false);
+        };
+        Ok(records::receipt(&self.reader, &tx.id())
+            .await?
+            .is_some_and(|r| r.outcome == Outcome::Applied))
     }
 
     /// A finalized block by height.

@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use tracechain_executor::capture::parse_document;
 use tracechain_index::{BlockUpdate, Compaction, EventMeta, Index, IndexedEvent};
 use tracechain_state::{domain, records, store::StorageContext};
-use tracechain_types::{Block, Outcome, Payload, PublicKey};
+use tracechain_types::{Block, Payload, PublicKey};
 use tracing::{debug, warn};
 
 /// Most blocks written in one index transaction.
@@ -40,13 +40,7 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
     // A block holds many captures from few agents.
     let mut organisations: HashMap<&PublicKey, Option<String>> = HashMap::new();
     for (index, tx) in block.txs.iter().enumerate() {
-        let applied = match node.events().applied(block.header.height, index) {
-            Some(applied) => applied,
-            None => records::receipt(node.reader(), &tx.id())
-                .await?
-                .is_some_and(|r| r.outcome == Outcome::Applied),
-        };
-        if !applied {
+        if !node.applied_in(block, index).await? {
             continue;
         }
         match tx.payload() {
