@@ -86,21 +86,26 @@ pub struct App {
     events: ChainEvents,
     policy: BlockPolicy,
     metrics: NodeMetrics,
-    /// Headers of blocks this node built or processed, by digest (a peer's
-    /// block often extends this node's own proposal). A block's checks
-    /// need only its parent's header; asking glue's ancestry for the parent
-    /// makes marshal read, decompress and decode the whole parent block
-    /// (1.8–2.4 s of a 25 s catch-up, BENCHMARKS.md). A digest names one
-    /// header.
-    processed: Arc<Recent<Digest, Header>>,
-    /// Positions of the failed transactions of the blocks this node built
-    /// or processed, by digest: handed on with the block once it is
-    /// finalized, so followers need not read every receipt back.
-    failed_at: Arc<Recent<Digest, Arc<[u32]>>>,
+    /// The blocks this node built or processed, by digest (a peer's block
+    /// often extends this node's own proposal).
+    processed: Arc<Recent<Digest, Processed>>,
 }
 
-/// Processed headers kept: the finalized tip and the forks above it.
-const PROCESSED_HEADERS: usize = 256;
+/// What this node learned building or processing a block.
+#[derive(Clone)]
+struct Processed {
+    /// A block's checks need only its parent's header; asking glue's
+    /// ancestry for the parent makes marshal read, decompress and decode
+    /// the whole parent block (1.8–2.4 s of a 25 s catch-up,
+    /// BENCHMARKS.md). A digest names one header.
+    header: Header,
+    /// Positions of its failed transactions: handed on with the block once
+    /// it is finalized, so followers need not read every receipt back.
+    failed_at: Arc<[u32]>,
+}
+
+/// Processed blocks remembered: the finalized tip and the forks above it.
+const PROCESSED_BLOCKS: usize = 256;
 
 impl App {
     pub fn new(
@@ -112,8 +117,14 @@ impl App {
         policy: BlockPolicy,
         metrics: NodeMetrics,
     ) -> Self {
-        let processed = Recent::new(PROCESSED_HEADERS);
-        processed.insert(genesis.header.digest(), genesis.header.clone());
+        let processed = Recent::new(PROCESSED_BLOCKS);
+        processed.insert(
+            genesis.header.digest(),
+            Processed {
+                header: genesis.header.clone(),
+                failed_at: Arc::new([]),
+            },
+        );
         Self {
             chain_id: chain_id.into(),
             founding: Arc::new(founding),
@@ -123,7 +134,6 @@ impl App {
             policy,
             metrics,
             processed: Arc::new(processed),
-            failed_at: Arc::new(Recent::new(PROCESSED_HEADERS)),
         }
     }
 
@@ -377,9 +387,13 @@ where
             "proposing"
         );
         let header = header_with_roots(consensus, parent, timestamp_ms, &txs, &roots);
-        let digest = header.digest();
-        self.processed.insert(digest, header.clone());
-        self.failed_at.insert(digest, summary.failed_at.into());
+        self.processed.insert(
+            header.digest(),
+            Processed {
+                header: header.clone(),
+                failed_at: summary.failed_at.into(),
+            },
+        );
         Some(Proposed {
             block: Block { header, txs },
             merkleized,
@@ -398,7 +412,7 @@ where
         let block = ancestry.next().await?;
         let block = block.inner();
         let parent = match self.processed.get(&block.header.parent) {
-            Some(header) => header,
+            Some(processed) => processed.header,
             None => ancestry.next().await?.inner().header.clone(),
         };
         let result = self
@@ -431,8 +445,9 @@ where
         _readers: <Databases<E> as DatabaseSet<E>>::Readers,
     ) {
         self.mempool.remove_included(&block.txs);
-        let failed_at = self.failed_at.get(&block.header.digest());
-        self.events.finalized(block, failed_at);
+        let processed = self.processed.get(&block.header.digest());
+        self.events
+            .finalized(block, processed.map(|processed| processed.failed_at));
         let metrics = &self.metrics;
         metrics.finalized_height.set(block.header.height as i64);
         metrics.finalized_txs.inc_by(block.txs.len() as u64);
@@ -471,9 +486,13 @@ impl App {
         if !roots_match(&block.header, &roots) {
             return Err(Rejection::Roots);
         }
-        let digest = block.header.digest();
-        self.processed.insert(digest, block.header.clone());
-        self.failed_at.insert(digest, summary.failed_at.into());
+        self.processed.insert(
+            block.header.digest(),
+            Processed {
+                header: block.header.clone(),
+                failed_at: summary.failed_at.into(),
+            },
+        );
         Ok(merkleized)
     }
 }
