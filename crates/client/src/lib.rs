@@ -155,7 +155,10 @@ impl Client {
         };
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(64)
+            // A load generator keeps many requests in flight; a connection
+            // closed because the idle pool was full is reopened a moment
+            // later, and both ends pay for it. Idle ones still time out.
+            .pool_max_idle_per_host(1024)
             .build()
             .unwrap_or_default();
         Self { base, http }

@@ -24,6 +24,12 @@ pub fn is_python_space(c: char) -> bool {
 
 /// Python's `str.strip()` without arguments.
 pub fn python_strip(s: &str) -> &str {
+    // Most values start and end with a visible ASCII character; the
+    // general trim walks Unicode whitespace tables.
+    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+        return s;
+    }
     s.trim_matches(is_python_space)
 }
 

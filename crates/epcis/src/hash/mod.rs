@@ -75,7 +75,7 @@ pub fn pre_hash_string(event: &Event) -> String {
             if let Some(kind) = &bt.kind {
                 s.push_str(&leaf_string("type", &kind.uri()));
             }
-            s.push_str(&leaf_string("bizTransaction", &bt.id.written));
+            s.push_str(&identifier_leaf("bizTransaction", &bt.id));
             s
         }));
         tail.push(format!("bizTransactionList{items}"));
@@ -85,9 +85,10 @@ pub fn pre_hash_string(event: &Event) -> String {
         ("destinationList", "destination", &event.destination_list),
     ] {
         if !list.is_empty() {
-            let items = sorted(list.iter().map(|sd| {
-                leaf_string("type", &sd.kind.uri()) + &leaf_string(field, &sd.id.written)
-            }));
+            let items =
+                sorted(list.iter().map(|sd| {
+                    leaf_string("type", &sd.kind.uri()) + &identifier_leaf(field, &sd.id)
+                }));
             tail.push(format!("{name}{items}"));
         }
     }
@@ -160,6 +161,27 @@ fn leaf_string(key: &str, value: &str) -> String {
     s
 }
 
+/// [`leaf_string`] of an identifier. An EPC URN of a GS1 key canonicalises
+/// to the Digital Link its parse already holds (`normalise_gs1_uri` parses
+/// the same string the same way), so that parse is not repeated.
+fn identifier_leaf(key: &str, value: &IdentifierValue) -> String {
+    let written = value.written.as_str();
+    let reused = written.starts_with("urn:epc:")
+        && written.contains('.')
+        && !written.contains("urn:epcglobal:cbv:")
+        && value.id.kind().is_gs1()
+        && python_strip(written).len() == written.len();
+    if !reused {
+        return leaf_string(key, written);
+    }
+    let canonical = value.id.canonical();
+    let mut s = String::with_capacity(key.len() + 1 + canonical.len());
+    s.push_str(key);
+    s.push('=');
+    s.push_str(canonical);
+    s
+}
+
 fn leaf(out: &mut String, key: &str, value: &str) {
     out.push_str(&leaf_string(key, value));
 }
@@ -171,8 +193,17 @@ fn opt_leaf(out: &mut String, key: &str, value: Option<&str>) {
 }
 
 fn opt_vocab(out: &mut String, key: &str, value: Option<&VocabularyValue>) {
-    if let Some(v) = value {
-        leaf(out, key, &v.uri());
+    match value {
+        // A standard term's web URI is its own canonical form (a test below
+        // checks every term), so it is written without the URI scan.
+        Some(VocabularyValue::Standard { kind, term }) => {
+            out.push_str(key);
+            out.push('=');
+            out.push_str(kind.web_prefix());
+            out.push_str(term);
+        }
+        Some(v) => leaf(out, key, &v.uri()),
+        None => {}
     }
 }
 
@@ -199,13 +230,13 @@ fn sorted(items: impl Iterator<Item = String>) -> String {
 }
 
 fn epc_list(out: &mut String, key: &str, list: &[IdentifierValue]) {
-    let body = sorted(list.iter().map(|e| leaf_string("epc", &e.written)));
+    let body = sorted(list.iter().map(|e| identifier_leaf("epc", e)));
     parent(out, key, &body);
 }
 
 fn quantity_list(out: &mut String, key: &str, list: &[QuantityElement]) {
     let body = sorted(list.iter().map(|q| {
-        let mut s = leaf_string("epcClass", &q.epc_class.written);
+        let mut s = identifier_leaf("epcClass", &q.epc_class);
         if let Some(n) = &q.quantity {
             s.push_str(&leaf_string("quantity", n.as_str()));
         }
@@ -223,7 +254,7 @@ fn quantity_list(out: &mut String, key: &str, list: &[QuantityElement]) {
 
 fn location(out: &mut String, key: &str, loc: Option<&Location>) {
     if let Some(loc) = loc {
-        let mut body = leaf_string("id", &loc.id.written);
+        let mut body = identifier_leaf("id", &loc.id);
         body.push_str(&extensions_string(&loc.extensions));
         parent(out, key, &body);
     }
@@ -373,6 +404,59 @@ fn render_extension(name: &str, value: &ExtensionValue, out: &mut Vec<String>) {
             for item in items {
                 render_extension(name, item, out);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocabulary::VocabularyKind;
+
+    #[test]
+    fn standard_terms_are_written_as_the_general_path_would() {
+        use VocabularyKind::*;
+        let kinds = [
+            BizStep,
+            Disposition,
+            BizTransactionType,
+            SourceDestType,
+            ErrorReason,
+            MeasurementType,
+            SensorAlertType,
+            Component,
+        ];
+        for kind in kinds {
+            for &term in kind.terms() {
+                let value = VocabularyValue::Standard { kind, term };
+                let mut fast = String::new();
+                opt_vocab(&mut fast, "k", Some(&value));
+                assert_eq!(fast, leaf_string("k", &value.uri()), "{kind:?} {term}");
+            }
+        }
+    }
+
+    #[test]
+    fn identifiers_are_written_as_the_general_path_would() {
+        let written = [
+            "urn:epc:id:sgtin:4023456.000022.R1N2",
+            "urn:epc:id:sgln:4023456.00001.0",
+            "urn:epc:id:sscc:4012345.0000000333",
+            "urn:epc:class:lgtin:4012345.012345.998877",
+            "urn:epc:idpat:sgtin:4012345.012345.*",
+            "urn:epc:id:sgtin:4023456.000022.urn:epcglobal:cbv:x",
+            "https://id.gs1.org/01/09520123456788/21/12345",
+            "urn:example:not-gs1",
+        ];
+        for w in written {
+            let Ok(id) = crate::identifier::Identifier::parse(w) else {
+                continue;
+            };
+            let value = IdentifierValue {
+                written: w.to_owned(),
+                id,
+            };
+            assert_eq!(identifier_leaf("epc", &value), leaf_string("epc", w), "{w}");
         }
     }
 }

@@ -104,7 +104,7 @@ fn key_segment_at(s: &str, short_names: bool) -> bool {
         || (short_names
             && SHORT_NAMES[..14]
                 .iter()
-                .any(|(name, _)| name.trim_matches('/') == ai));
+                .any(|(name, _)| name.len() == ai.len() + 2 && &name[1..name.len() - 1] == ai));
     let v = value.as_bytes();
     known && v.len() >= 5 && v[..4].iter().all(u8::is_ascii_digit) && v[4] != b'/'
 }
