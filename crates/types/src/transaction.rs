@@ -20,6 +20,7 @@ use commonware_codec::{
     Buf, DecodeExt, Encode, EncodeSize, Error as CodecError, RangeCfg, Read, ReadExt, Write,
 };
 use commonware_cryptography::{Signer, Verifier, ed25519};
+use std::sync::Arc;
 
 /// Namespace prepended to every transaction signature so a signature made for
 /// tracechain transactions cannot be replayed in any other signing context.
@@ -434,11 +435,11 @@ impl UnsignedTransaction {
     pub fn sign(self, key: &ed25519::PrivateKey) -> Transaction {
         let signature = key.sign(TX_NAMESPACE, &self.encode());
         let id = self.id();
-        Transaction {
+        Transaction(Arc::new(Signed {
             body: self,
             signature,
             id,
-        }
+        }))
     }
 }
 
@@ -478,7 +479,13 @@ impl Read for UnsignedTransaction {
 /// The id is computed once at construction (decode or sign) because every
 /// stage (mempool, block, receipts, API) keys on it.
 #[derive(Clone, Debug)]
-pub struct Transaction {
+pub struct Transaction(Arc<Signed>);
+
+/// A transaction's content, shared by every copy: the mempool, each
+/// proposal built from it, the block and the followers of finalized blocks
+/// all hold the same one instead of copying a capture document each.
+#[derive(Clone, Debug)]
+struct Signed {
     body: UnsignedTransaction,
     signature: Signature,
     id: Digest,
@@ -486,39 +493,40 @@ pub struct Transaction {
 
 impl PartialEq for Transaction {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && self.signature == other.signature
+        self.0.id == other.0.id && self.0.signature == other.0.signature
     }
 }
 impl Eq for Transaction {}
 
 impl Transaction {
     pub fn body(&self) -> &UnsignedTransaction {
-        &self.body
+        &self.0.body
     }
     pub fn signature(&self) -> &Signature {
-        &self.signature
+        &self.0.signature
     }
     pub fn id(&self) -> Digest {
-        self.id
+        self.0.id
     }
     pub fn sender(&self) -> &PublicKey {
-        &self.body.sender
+        &self.0.body.sender
     }
     pub fn nonce(&self) -> u64 {
-        self.body.nonce
+        self.0.body.nonce
     }
     pub fn chain_id(&self) -> &str {
-        &self.body.chain_id
+        &self.0.body.chain_id
     }
     pub fn payload(&self) -> &Payload {
-        &self.body.payload
+        &self.0.body.payload
     }
 
     /// Checks the signature alone (one at a time; see `verify_batch` for many).
     pub fn verify_signature(&self) -> bool {
-        self.body
+        self.0
+            .body
             .sender
-            .verify(TX_NAMESPACE, &self.body.encode(), &self.signature)
+            .verify(TX_NAMESPACE, &self.0.body.encode(), &self.0.signature)
     }
 
     /// Decodes a transaction from untrusted bytes, enforcing the size limit
@@ -534,30 +542,30 @@ impl Transaction {
     /// HTTP headers); verify it before trusting it.
     pub fn from_parts(body: UnsignedTransaction, signature: Signature) -> Self {
         let id = body.id();
-        Self {
+        Self(Arc::new(Signed {
             body,
             signature,
             id,
-        }
+        }))
     }
 
     /// Replaces the signature (tests of rejection paths need a forged one).
     pub fn with_signature(mut self, signature: Signature) -> Self {
-        self.signature = signature;
+        Arc::make_mut(&mut self.0).signature = signature;
         self
     }
 }
 
 impl Write for Transaction {
     fn write(&self, buf: &mut impl BufMut) {
-        self.body.write(buf);
-        self.signature.write(buf);
+        self.0.body.write(buf);
+        self.0.signature.write(buf);
     }
 }
 
 impl EncodeSize for Transaction {
     fn encode_size(&self) -> usize {
-        self.body.encode_size() + self.signature.encode_size()
+        self.0.body.encode_size() + self.0.signature.encode_size()
     }
 }
 
@@ -568,11 +576,11 @@ impl Read for Transaction {
         let body = UnsignedTransaction::read(buf)?;
         let signature = Signature::read(buf)?;
         let id = body.id();
-        Ok(Self {
+        Ok(Self(Arc::new(Signed {
             body,
             signature,
             id,
-        })
+        })))
     }
 }
 
@@ -604,15 +612,15 @@ pub fn verify_batch(txs: &[&Transaction], rng: &mut impl rand_core::CryptoRng) -
     if txs.is_empty() {
         return Vec::new();
     }
-    let messages: Vec<bytes::Bytes> = txs.iter().map(|tx| tx.body.encode()).collect();
+    let messages: Vec<bytes::Bytes> = txs.iter().map(|tx| tx.0.body.encode()).collect();
     let ok = PublicKey::verify_batch(
         rng,
         &messages,
         |i, message| BatchEntry {
             namespace: TX_NAMESPACE,
             message,
-            public_key: &txs[i].body.sender,
-            signature: &txs[i].signature,
+            public_key: &txs[i].0.body.sender,
+            signature: &txs[i].0.signature,
         },
         &commonware_parallel::Sequential,
     );

@@ -66,15 +66,7 @@ pub fn parse_document(document: &[u8]) -> Result<std::sync::Arc<[Event]>, Failur
 /// so who parsed a document never changes what execution does with it.
 pub fn prewarm_backwards(documents: &[Vec<u8>]) {
     for document in documents.iter().rev() {
-        let parse = || {
-            let events = parse_uncached(document)?;
-            // Canonical hashes are memoized in the events; execution needs them.
-            for event in &events {
-                event.hash();
-            }
-            Ok(events)
-        };
-        if !parsed::parse_if_absent(document, parse) {
+        if !parsed::parse_if_absent(document, || parse_uncached(document)) {
             break;
         }
     }
@@ -105,6 +97,12 @@ fn parse_uncached(document: &[u8]) -> Result<Vec<Event>, Failure> {
                 events.len()
             ),
         ));
+    }
+    // Canonical hashes are memoized in the events and every reader needs
+    // them: computed here, at admission, they stay off the stateful
+    // actor, which executes blocks one after the other.
+    for event in &events {
+        event.hash();
     }
     Ok(events)
 }
