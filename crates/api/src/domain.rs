@@ -11,7 +11,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 use tracechain_epcis::{Event, Identifier};
-use tracechain_executor::capture::{outermost, parse_document};
+use tracechain_executor::capture::{capture_events, outermost};
 use tracechain_state::{domain, records::RecordError, store::StorageContext};
 use tracechain_types::{
     Outcome, Payload, Signature, Transaction, UnsignedTransaction, digest_from_hex,
@@ -147,7 +147,7 @@ pub async fn capture<E: StorageContext + rand_core::CryptoRng>(
     let Payload::Capture { document } = tx.payload() else {
         return Err(Problem::internal("capture transaction without a document"));
     };
-    let events = match parse_document(document) {
+    let events = match capture_events(&tx) {
         Ok(events) => events,
         Err(failure) => {
             return Err(validation_problem(document).unwrap_or_else(|| {
@@ -194,12 +194,12 @@ pub async fn capture_status<E: StorageContext + rand_core::CryptoRng>(
         )
         .at("path.id"));
     };
-    let Payload::Capture { document } = tx.payload() else {
+    let Payload::Capture { .. } = tx.payload() else {
         return Err(
             Problem::not_found("Capture", "that transaction is not a capture").at("path.id"),
         );
     };
-    let events: Vec<Value> = parse_document(document)
+    let events: Vec<Value> = capture_events(&tx)
         .map(|events| {
             events
                 .iter()

@@ -38,7 +38,7 @@ const REGULATOR: u64 = 6;
 /// `capture:commissioning` is seed 200.
 const CLERK: u64 = 200;
 
-fn key(seed: u64) -> PrivateKey {
+pub(crate) fn key(seed: u64) -> PrivateKey {
     ed25519::PrivateKey::from_seed(seed)
 }
 

@@ -55,7 +55,7 @@ pub(crate) async fn apply(
         Payload::ApproveProposal { proposal } => {
             membership::approve(store, env, tx, proposal).await
         }
-        Payload::Capture { document } => capture::capture(store, env, tx, document).await,
+        Payload::Capture { .. } => capture::capture(store, env, tx).await,
         Payload::Recall { target, reason } => recall::recall(store, env, tx, target, reason).await,
         Payload::AnchorDocument { anchor } => parcel::anchor_document(store, env, tx, anchor).await,
         Payload::RegisterParcel {

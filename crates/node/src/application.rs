@@ -502,23 +502,20 @@ impl App {
 /// `capture::prewarm_backwards`), unless the last one is cached already —
 /// as on a validator that admitted them.
 fn prewarm_documents<E: commonware_runtime::Spawner>(runtime: &E, block: &Block) {
-    let documents: Vec<&Vec<u8>> = block
+    let captures: Vec<Transaction> = block
         .txs
         .iter()
-        .filter_map(|tx| match tx.payload() {
-            Payload::Capture { document } => Some(document),
-            _ => None,
-        })
+        .filter(|tx| matches!(tx.payload(), Payload::Capture { .. }))
+        .cloned()
         .collect();
-    match documents.last() {
-        Some(last) if documents.len() > 1 && !capture::is_parsed(last) => {}
+    match captures.last() {
+        Some(last) if captures.len() > 1 && !capture::is_parsed(last) => {}
         _ => return,
     }
-    let owned: Vec<Vec<u8>> = documents.into_iter().cloned().collect();
     runtime
         .child("prewarm")
         .shared(true)
-        .spawn(move |_| async move { capture::prewarm_backwards(&owned) });
+        .spawn(move |_| async move { capture::prewarm_backwards(&captures) });
 }
 
 /// Height type conversion for callers outside consensus.

@@ -7,7 +7,7 @@ use crate::handle::NodeHandle;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::{collections::VecDeque, fmt, str::FromStr, time::Duration};
-use tracechain_executor::capture::parse_document;
+use tracechain_executor::capture::capture_events;
 use tracechain_state::{domain, parcels, records, store::StorageContext};
 use tracechain_types::{Block, Outcome, Payload, Transaction, to_hex};
 
@@ -183,7 +183,7 @@ async fn tx_records<E: StorageContext + rand_core::CryptoRng>(
 ) -> Result<Vec<FeedRecord>, records::RecordError> {
     let org = || organisation.clone();
     Ok(match base.tx.payload() {
-        Payload::Capture { document } => parse_document(document)
+        Payload::Capture { .. } => capture_events(base.tx)
             .map(|events| {
                 events
                     .iter()

@@ -142,8 +142,8 @@ impl<E: StorageContext + rand_core::CryptoRng> NodeHandle<E> {
     pub async fn submit(&self, tx: Transaction) -> Result<Digest, SubmitError> {
         // Parsed once per process: a caller that parsed it already (the
         // capture route) costs a cache lookup here.
-        if let Payload::Capture { document } = tx.payload() {
-            tracechain_executor::capture::parse_document(document)
+        if let Payload::Capture { .. } = tx.payload() {
+            tracechain_executor::capture::capture_events(&tx)
                 .map_err(|failure| SubmitError::InvalidDocument(failure.reason))?;
         }
         let tx = match self.signatures.verify(tx).await {

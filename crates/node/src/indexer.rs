@@ -7,7 +7,7 @@
 
 use crate::handle::NodeHandle;
 use std::{collections::HashMap, sync::Arc, time::Duration};
-use tracechain_executor::capture::parse_document;
+use tracechain_executor::capture::capture_events;
 use tracechain_index::{BlockUpdate, Compaction, EventMeta, Index, IndexedEvent};
 use tracechain_state::{domain, records, store::StorageContext};
 use tracechain_types::{Block, Payload, PublicKey};
@@ -44,7 +44,7 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
             continue;
         }
         match tx.payload() {
-            Payload::Capture { document } => {
+            Payload::Capture { .. } => {
                 let organisation = match organisations.get(tx.sender()) {
                     Some(known) => known.clone(),
                     None => {
@@ -58,7 +58,7 @@ pub async fn block_updates<E: StorageContext + rand_core::CryptoRng>(
                 let Some(organisation) = organisation else {
                     continue;
                 };
-                let Ok(events) = parse_document(document) else {
+                let Ok(events) = capture_events(tx) else {
                     continue;
                 };
                 for event in events.iter() {

@@ -16,7 +16,7 @@ use tracechain_state::{
     domain::{self, AgentRecord, EventRecord, OrganisationRecord},
     records::RecordError,
 };
-use tracechain_types::{Digest, LogRecord, RecordKind, Transaction, domain::roles};
+use tracechain_types::{Digest, LogRecord, Payload, RecordKind, Transaction, domain::roles};
 
 /// Most events in one capture document.
 pub const MAX_EVENTS_PER_CAPTURE: usize = 2_000;
@@ -48,13 +48,20 @@ pub fn describe_errors(errors: &EpcisErrors) -> String {
     }
 }
 
-/// Parses a capture document into its events (what the API also does
-/// before accepting one, so a bad document never reaches a block).
+/// The events of capture transaction `tx`'s document (what the API also
+/// parses before accepting one, so a bad document never reaches a block).
 ///
-/// Parsed once per process and shared: the API, execution, the index and
-/// the event feed all ask for the same recent documents.
-pub fn parse_document(document: &[u8]) -> Result<std::sync::Arc<[Event]>, Failure> {
-    parsed::get_or_parse(document, || parse_uncached(document))
+/// Parsed once per process and shared, keyed by the transaction id: the
+/// API, execution, the index and the event feed all ask for the same
+/// recent documents.
+pub fn capture_events(tx: &Transaction) -> Result<std::sync::Arc<[Event]>, Failure> {
+    let Payload::Capture { document } = tx.payload() else {
+        return Err(Failure::new(
+            "not_a_capture",
+            "the transaction carries no capture document",
+        ));
+    };
+    parsed::get_or_parse(tx.id().0, || parse_uncached(document))
 }
 
 /// Parses a block's capture documents into the shared cache from the last
@@ -64,17 +71,21 @@ pub fn parse_document(document: &[u8]) -> Result<std::sync::Arc<[Event]>, Failur
 /// instead of one. A validator that admitted the documents finds the last
 /// one cached and stops at once. Parsing is a pure function of the bytes,
 /// so who parsed a document never changes what execution does with it.
-pub fn prewarm_backwards(documents: &[Vec<u8>]) {
-    for document in documents.iter().rev() {
-        if !parsed::parse_if_absent(document, || parse_uncached(document)) {
+/// Transactions other than captures are passed over.
+pub fn prewarm_backwards(txs: &[Transaction]) {
+    for tx in txs.iter().rev() {
+        let Payload::Capture { document } = tx.payload() else {
+            continue;
+        };
+        if !parsed::parse_if_absent(tx.id().0, || parse_uncached(document)) {
             break;
         }
     }
 }
 
-/// Whether `document` was parsed recently (and so is cached).
-pub fn is_parsed(document: &[u8]) -> bool {
-    parsed::is_cached(document)
+/// Whether `tx`'s document was parsed recently (and so is cached).
+pub fn is_parsed(tx: &Transaction) -> bool {
+    parsed::is_cached(&tx.id().0)
 }
 
 fn parse_uncached(document: &[u8]) -> Result<Vec<Event>, Failure> {
@@ -111,14 +122,13 @@ pub(crate) async fn capture(
     store: &mut impl Store,
     env: &BlockEnv,
     tx: &Transaction,
-    document: &[u8],
 ) -> Checked<Vec<LogRecord>> {
     let acting = match acting_agent_in_block(store, env, tx.sender()).await? {
         Ok(found) => found,
         Err(failure) => return Ok(Err(failure)),
     };
     let (agent, org) = &*acting;
-    let events = match parse_document(document) {
+    let events = match capture_events(tx) {
         Ok(events) => events,
         Err(failure) => return Ok(Err(failure)),
     };

@@ -1,10 +1,13 @@
-//! Parsed capture documents, remembered by their content hash.
+//! Parsed capture documents, remembered by their transaction's id.
 //!
 //! One document is parsed at the API that accepts it, again when its block
 //! executes, and again when the query index and the event feed read the
 //! finalized block — on every node. Parsing is a pure function of the
 //! bytes, so the result can be shared; the cache only holds documents seen
-//! in the last few seconds of blocks.
+//! in the last few seconds of blocks. The key is the transaction id, the
+//! SHA-256 of the signed content that holds the document: every reader has
+//! the transaction (its id computed once, when it was decoded), so none
+//! hashes the document again to look it up.
 
 use crate::payload::Failure;
 use std::sync::{Arc, OnceLock};
@@ -23,13 +26,13 @@ fn cache() -> &'static Recent<[u8; 32], Arc<[Event]>> {
     CACHE.get_or_init(|| Recent::new(CAPACITY))
 }
 
-/// The events of `document`, parsed by `parse` only if not seen recently.
-/// Failures are not kept (a bad document never reaches a block twice).
+/// The events under `key` (a transaction id), parsed by `parse` only if not
+/// seen recently. Failures are not kept (a bad document never reaches a
+/// block twice).
 pub(crate) fn get_or_parse(
-    document: &[u8],
+    key: [u8; 32],
     parse: impl FnOnce() -> Result<Vec<Event>, Failure>,
 ) -> Result<Arc<[Event]>, Failure> {
-    let key = tracechain_types::hash(document).0;
     if let Some(events) = cache().get(&key) {
         return Ok(events);
     }
@@ -38,18 +41,17 @@ pub(crate) fn get_or_parse(
     Ok(events)
 }
 
-/// Whether `document` is in the cache.
-pub(crate) fn is_cached(document: &[u8]) -> bool {
-    cache().get(&tracechain_types::hash(document).0).is_some()
+/// Whether the document under `key` is in the cache.
+pub(crate) fn is_cached(key: &[u8; 32]) -> bool {
+    cache().get(key).is_some()
 }
 
-/// Parses `document` into the cache unless it is there already; `false`
+/// Parses into the cache under `key` unless it is there already; `false`
 /// when it was (the caller may stop: someone else got there first).
 pub(crate) fn parse_if_absent(
-    document: &[u8],
+    key: [u8; 32],
     parse: impl FnOnce() -> Result<Vec<Event>, Failure>,
 ) -> bool {
-    let key = tracechain_types::hash(document).0;
     if cache().get(&key).is_some() {
         return false;
     }
@@ -65,10 +67,10 @@ mod tests {
 
     #[test]
     fn a_document_is_parsed_once_and_failures_every_time() {
-        let document = b"tracechain parsed-cache test document";
+        let key = [0x5a; 32];
         let mut parses = 0;
         for _ in 0..3 {
-            let events = get_or_parse(document, || {
+            let events = get_or_parse(key, || {
                 parses += 1;
                 Ok(Vec::new())
             })
@@ -76,7 +78,7 @@ mod tests {
             assert!(events.is_empty());
         }
         assert_eq!(parses, 1);
-        let bad = b"tracechain parsed-cache test: bad document";
+        let bad = [0xa5; 32];
         for _ in 0..2 {
             let failed = get_or_parse(bad, || Err(Failure::new("invalid_epcis", "bad")));
             assert!(failed.is_err());
@@ -87,27 +89,38 @@ mod tests {
 #[cfg(test)]
 mod prewarm_tests {
     use crate::{
-        capture::{is_parsed, prewarm_backwards},
+        capture::{capture_events, is_parsed, prewarm_backwards},
         domain_tests,
     };
+    use commonware_cryptography::Signer as _;
+    use tracechain_types::{Payload, Transaction, UnsignedTransaction};
 
-    fn document(serial: u32) -> Vec<u8> {
+    fn capture(serial: u32) -> Transaction {
         let epc = format!("urn:epc:id:sgtin:0614141.107346.prewarm{serial}");
-        domain_tests::document(&[domain_tests::object("ADD", "commissioning", &[&epc], 0, "")])
+        let document =
+            domain_tests::document(&[domain_tests::object("ADD", "commissioning", &[&epc], 0, "")]);
+        let key = domain_tests::key(7);
+        UnsignedTransaction {
+            chain_id: "prewarm-test".into(),
+            sender: key.public_key(),
+            nonce: u64::from(serial),
+            payload: Payload::Capture { document },
+        }
+        .sign(&key)
     }
 
     #[test]
     fn prewarming_parses_backwards_until_a_cached_document() {
-        let block: Vec<Vec<u8>> = (0..4).map(document).collect();
+        let block: Vec<Transaction> = (0..4).map(capture).collect();
         // Execution got as far as the second document.
-        assert!(crate::capture::parse_document(&block[1]).is_ok());
+        assert!(capture_events(&block[1]).is_ok());
         prewarm_backwards(&block);
         assert!(!is_parsed(&block[0]), "stops at the cached one");
         assert!(is_parsed(&block[2]) && is_parsed(&block[3]));
 
         // Nothing to do when the last one is there already.
-        let other: Vec<Vec<u8>> = (10..13).map(document).collect();
-        assert!(crate::capture::parse_document(&other[2]).is_ok());
+        let other: Vec<Transaction> = (10..13).map(capture).collect();
+        assert!(capture_events(&other[2]).is_ok());
         prewarm_backwards(&other);
         assert!(!is_parsed(&other[0]) && !is_parsed(&other[1]));
     }
