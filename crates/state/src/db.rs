@@ -58,13 +58,6 @@ pub type DatabasesConfig<E> = <Databases<E> as DatabaseSet<E>>::Config;
 const PAGE_SIZE: NonZeroU16 = NZU16!(4096);
 const IO_BUFFER: NonZeroUsize = NZUsize!(64 * 1024);
 
-/// Bytes a journal stages before it writes them out. Every full buffer is
-/// one write handed to tokio's blocking pool, awaited before the next
-/// append: a loaded block appends ~6 MB of state operations, which in
-/// 64 KiB buffers were ~90 sequential hand-offs inside the stateful actor's
-/// finalize step.
-pub const WRITE_BUFFER: NonZeroUsize = NZUsize!(1 << 20);
-
 /// Where and how the databases live on disk.
 #[derive(Clone)]
 pub struct StorageConfig {
@@ -98,7 +91,7 @@ impl StorageConfig {
             journal_partition: format!("{}-{name}-merkle-journal", self.prefix),
             metadata_partition: format!("{}-{name}-merkle-metadata", self.prefix),
             items_per_blob: NZU64!(65_536),
-            write_buffer: WRITE_BUFFER,
+            write_buffer: IO_BUFFER,
             replay_buffer: IO_BUFFER,
             strategy: Sequential,
             page_cache: self.page_cache.clone(),
@@ -112,7 +105,7 @@ impl StorageConfig {
             compression: None,
             codec_config: ((), ()),
             page_cache: self.page_cache.clone(),
-            write_buffer: WRITE_BUFFER,
+            write_buffer: IO_BUFFER,
             replay_buffer: IO_BUFFER,
         }
     }
@@ -142,7 +135,7 @@ impl StorageConfig {
                 partition: format!("{}-events-log", self.prefix),
                 items_per_blob: NZU64!(65_536),
                 page_cache: self.page_cache.clone(),
-                write_buffer: WRITE_BUFFER,
+                write_buffer: IO_BUFFER,
                 replay_buffer: IO_BUFFER,
             },
         };
