@@ -244,10 +244,10 @@ fn measure_execute(workload: &Workload) -> Result<(f64, Vec<BlockWrites>)> {
             .block_on(tracechain_executor::execute_block(&mut block, &env, txs))
             .context("executing a benchmark block")?;
         elapsed += started.elapsed();
-        if summary.failed > 0 {
+        if summary.failed() > 0 {
             bail!(
                 "{} benchmark transactions failed to execute",
-                summary.failed
+                summary.failed()
             );
         }
         let mut writes = block.writes;

@@ -27,6 +27,18 @@ pub enum VocabularyKind {
 }
 
 impl VocabularyKind {
+    /// Every kind.
+    pub const ALL: [VocabularyKind; 8] = [
+        Self::BizStep,
+        Self::Disposition,
+        Self::BizTransactionType,
+        Self::SourceDestType,
+        Self::ErrorReason,
+        Self::MeasurementType,
+        Self::SensorAlertType,
+        Self::Component,
+    ];
+
     /// Web URI prefix that a bare term is appended to.
     pub fn web_prefix(self) -> &'static str {
         match self {

@@ -79,7 +79,6 @@ pub enum InvalidBlock {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockSummary {
     pub applied: u32,
-    pub failed: u32,
     /// Positions in the block of the failed transactions, ascending (what
     /// their receipts say, without reading them back).
     pub failed_at: Vec<u32>,
@@ -89,11 +88,13 @@ impl BlockSummary {
     fn count(&mut self, index: u32, outcome: &Outcome) {
         match outcome {
             Outcome::Applied => self.applied += 1,
-            Outcome::Failed { .. } => {
-                self.failed += 1;
-                self.failed_at.push(index);
-            }
+            Outcome::Failed { .. } => self.failed_at.push(index),
         }
+    }
+
+    /// How many transactions failed.
+    pub fn failed(&self) -> u32 {
+        self.failed_at.len() as u32
     }
 }
 

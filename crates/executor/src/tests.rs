@@ -52,7 +52,6 @@ fn applies_notes_and_accounts_and_logs_them() {
             summary,
             BlockSummary {
                 applied: 2,
-                failed: 0,
                 failed_at: Vec::new(),
             }
         );
@@ -80,7 +79,7 @@ fn failed_payload_consumes_nonce_and_changes_nothing_else() {
         let summary = execute_block(&mut store, &env(2), std::slice::from_ref(&taken))
             .await
             .unwrap();
-        assert_eq!(summary.failed, 1);
+        assert_eq!(summary.failed(), 1);
         assert_eq!(summary.failed_at, vec![0]);
         assert_eq!(store.log.len(), before_log);
         assert_eq!(

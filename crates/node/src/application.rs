@@ -383,7 +383,7 @@ where
         debug!(
             height = env.height,
             txs = txs.len(),
-            failed = summary.failed,
+            failed = summary.failed(),
             "proposing"
         );
         let header = header_with_roots(consensus, parent, timestamp_ms, &txs, &roots);

@@ -415,18 +415,7 @@ mod tests {
 
     #[test]
     fn standard_terms_are_written_as_the_general_path_would() {
-        use VocabularyKind::*;
-        let kinds = [
-            BizStep,
-            Disposition,
-            BizTransactionType,
-            SourceDestType,
-            ErrorReason,
-            MeasurementType,
-            SensorAlertType,
-            Component,
-        ];
-        for kind in kinds {
+        for kind in VocabularyKind::ALL {
             for &term in kind.terms() {
                 let value = VocabularyValue::Standard { kind, term };
                 let mut fast = String::new();
