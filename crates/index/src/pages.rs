@@ -18,6 +18,8 @@
 //! about a sixth of their length, and cheap to undo).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::thread::LocalKey;
 
 use redb::{AccessGuard, ReadableTable, Table};
 
@@ -75,19 +77,31 @@ fn encode(items: &[Vec<u8>], kind: u8) -> Result<Vec<u8>, IndexError> {
 /// context's tables.
 fn compress(packed: &[u8]) -> Result<Vec<u8>, IndexError> {
     thread_local! {
-        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-            const { std::cell::RefCell::new(None) };
+        static CONTEXT: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { RefCell::new(None) };
     }
-    let failed = |e: std::io::Error| corrupt(format!("compressing an event page: {e}"));
-    CONTEXT.with(|cell| {
+    with_thread_context(
+        &CONTEXT,
+        || zstd::bulk::Compressor::new(ZSTD_LEVEL),
+        |context| context.compress(packed),
+    )
+    .map_err(|e| corrupt(format!("compressing an event page: {e}")))
+}
+
+/// Runs `use_it` with this thread's context in `slot`, made by `make` the
+/// first time.
+fn with_thread_context<C: 'static, T>(
+    slot: &'static LocalKey<RefCell<Option<C>>>,
+    make: impl FnOnce() -> std::io::Result<C>,
+    use_it: impl FnOnce(&mut C) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    slot.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(failed)?);
-        }
-        match slot.as_mut() {
-            Some(context) => context.compress(packed).map_err(failed),
-            None => Err(corrupt("zstd context")),
-        }
+        let context = match slot.take() {
+            Some(context) => context,
+            None => make()?,
+        };
+        use_it(slot.insert(context))
     })
 }
 
@@ -109,8 +123,8 @@ const MAX_DECOMPRESSED: usize = 1 << 28;
 /// per value was a twentieth of a trace's time).
 fn decompress(compressed: &[u8]) -> Result<Vec<u8>, IndexError> {
     thread_local! {
-        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
-            const { std::cell::RefCell::new(None) };
+        static CONTEXT: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            const { RefCell::new(None) };
     }
     let failed = |e: std::io::Error| corrupt(format!("event page does not decompress: {e}"));
     let size = zstd::zstd_safe::get_frame_content_size(compressed)
@@ -122,16 +136,10 @@ fn decompress(compressed: &[u8]) -> Result<Vec<u8>, IndexError> {
         .ok()
         .filter(|&size| size <= MAX_DECOMPRESSED)
         .ok_or_else(|| corrupt("event page too large"))?;
-    CONTEXT.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(zstd::bulk::Decompressor::new().map_err(failed)?);
-        }
-        match slot.as_mut() {
-            Some(context) => context.decompress(compressed, size).map_err(failed),
-            None => Err(corrupt("zstd context")),
-        }
+    with_thread_context(&CONTEXT, zstd::bulk::Decompressor::new, |context| {
+        context.decompress(compressed, size)
     })
+    .map_err(failed)
 }
 
 /// `count`, then per item: the length it shares with the item before, the
