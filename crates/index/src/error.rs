@@ -28,10 +28,6 @@ pub enum IndexError {
     /// The page token was not produced by this index.
     #[error("invalid page token")]
     InvalidPageToken,
-    /// The file could not be opened again after compaction; the next
-    /// compaction tries again (restarting the node opens it anew).
-    #[error("index file closed: it could not be opened again after compaction")]
-    Closed,
 }
 
 macro_rules! from_redb {

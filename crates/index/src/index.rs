@@ -1,10 +1,8 @@
 //! [`Index`]: the file, block application, and the read entry points.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
-use redb::backends::InMemoryBackend;
 use redb::{Database, ReadableDatabase, ReadableTable};
 
 use crate::canon;
@@ -23,12 +21,6 @@ const CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// Blocks per write transaction when rebuilding.
 const REBUILD_CHUNK: usize = 64;
 
-fn open_file(path: &Path, cache_bytes: usize) -> Result<Database, IndexError> {
-    Ok(Database::builder()
-        .set_cache_size(cache_bytes)
-        .create(path)?)
-}
-
 /// The query index of one node: one redb file.
 ///
 /// Safe to share between threads (`&self` everywhere); writers are
@@ -40,13 +32,6 @@ pub struct Index {
     /// Held for a whole write, before `db`, so writes and compaction
     /// always take the two in the same order.
     writer: Mutex<WriterState>,
-    /// The file and its cache size, to open it again (see
-    /// [`Index::compact`]).
-    path: PathBuf,
-    cache_bytes: usize,
-    /// False while `db` is a placeholder because opening the file again
-    /// failed: every use is refused until [`Index::compact`] reopens it.
-    usable: AtomicBool,
 }
 
 /// What [`Index::compact`] did.
@@ -80,8 +65,9 @@ impl Index {
         path: impl AsRef<Path>,
         cache_bytes: usize,
     ) -> Result<Index, IndexError> {
-        let path = path.as_ref().to_path_buf();
-        let db = open_file(&path, cache_bytes)?;
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(path)?;
         let txn = db.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
@@ -107,9 +93,6 @@ impl Index {
             writer: Mutex::new(WriterState {
                 hot: HotNames::new(),
             }),
-            path,
-            cache_bytes,
-            usable: AtomicBool::new(true),
         })
     }
 
@@ -154,7 +137,7 @@ impl Index {
         U: AsRef<[BlockUpdate]>,
     {
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let db = self.db()?;
+        let db = self.db();
         let txn = db.begin_write()?;
         let fresh_hot = {
             let mut done = txn.open_table(META)?.get(META_HEIGHT)?.map(|v| v.value());
@@ -185,62 +168,28 @@ impl Index {
     pub fn compact(&self) -> Result<Compaction, IndexError> {
         let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut db = self.db.write().unwrap_or_else(|e| e.into_inner());
-        if !self.usable.load(Ordering::Acquire) {
-            self.reopen(&mut db)?;
-        }
-        let compacted = match db.compact() {
-            Ok(compacted) => compacted,
-            Err(redb::CompactionError::TransactionInProgress) => {
-                return Ok(Compaction::ReadersActive);
-            }
-            Err(e) => return Err(IndexError::Store(e.into())),
-        };
-        // No reader holds a transaction now, and none can begin while `db`
-        // is write-locked. A database written to since it was opened frees
-        // only part of its free space this way (a loaded validator's index:
-        // 419 → 364 MB); the same file opened afresh compacts to its pages
-        // (182 MB, BENCHMARKS.md), so compact once more after reopening.
-        self.reopen(&mut db)?;
         match db.compact() {
-            Ok(again) if compacted || again => Ok(Compaction::Compacted),
-            Ok(_) => Ok(Compaction::AlreadyCompact),
+            Ok(true) => Ok(Compaction::Compacted),
+            Ok(false) => Ok(Compaction::AlreadyCompact),
             Err(redb::CompactionError::TransactionInProgress) => Ok(Compaction::ReadersActive),
             Err(e) => Err(IndexError::Store(e.into())),
         }
     }
 
-    /// Closes the file and opens it again. The old handle must be dropped
-    /// first (redb locks the file), so `db` holds an empty in-memory
-    /// database meanwhile, and for as long as opening fails: `usable` keeps
-    /// every reader and writer away from it.
-    fn reopen(&self, db: &mut Database) -> Result<(), IndexError> {
-        self.usable.store(false, Ordering::Release);
-        let placeholder = Database::builder().create_with_backend(InMemoryBackend::new())?;
-        drop(std::mem::replace(db, placeholder));
-        *db = open_file(&self.path, self.cache_bytes)?;
-        self.usable.store(true, Ordering::Release);
-        Ok(())
-    }
-
-    fn db(&self) -> Result<RwLockReadGuard<'_, Database>, IndexError> {
-        let db = self.db.read().unwrap_or_else(|e| e.into_inner());
-        if self.usable.load(Ordering::Acquire) {
-            Ok(db)
-        } else {
-            Err(IndexError::Closed)
-        }
+    fn db(&self) -> RwLockReadGuard<'_, Database> {
+        self.db.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Height of the last block applied, `None` before the first.
     pub fn indexed_height(&self) -> Result<Option<u64>, IndexError> {
-        let txn = self.db()?.begin_read()?;
+        let txn = self.db().begin_read()?;
         let meta = txn.open_table(META)?;
         Ok(meta.get(META_HEIGHT)?.map(|v| v.value()))
     }
 
     /// One event by its hash.
     pub fn event(&self, hash: &[u8; 32]) -> Result<Option<StoredEvent>, IndexError> {
-        let snap = Snapshot::new(&*self.db()?)?;
+        let snap = Snapshot::new(&self.db())?;
         match snap.seq_of(hash)? {
             Some(seq) => Ok(Some(snap.stored_event(seq)?)),
             None => Ok(None),
@@ -249,7 +198,7 @@ impl Index {
 
     /// Events matching `q`, one page at a time, in chain order.
     pub fn query(&self, q: &EventQuery) -> Result<EventPage, IndexError> {
-        let snap = Snapshot::new(&*self.db()?)?;
+        let snap = Snapshot::new(&self.db())?;
         query::run(&snap, q)
     }
 
@@ -261,7 +210,7 @@ impl Index {
         direction: Direction,
         depth: u32,
     ) -> Result<Trace, IndexError> {
-        let snap = Snapshot::new(&*self.db()?)?;
+        let snap = Snapshot::new(&self.db())?;
         let canonical = canon::identifier(identifier);
         let Some(root) = snap.id_of(&canonical)? else {
             return Ok(Trace {
@@ -318,7 +267,7 @@ impl Index {
     /// `identifier` itself. The node joins this with item state to list the
     /// custodians of a recall.
     pub fn affected(&self, identifier: &str) -> Result<Vec<String>, IndexError> {
-        let snap = Snapshot::new(&*self.db()?)?;
+        let snap = Snapshot::new(&self.db())?;
         let Some(root) = snap.id_of(&canon::identifier(identifier))? else {
             return Ok(Vec::new());
         };
@@ -334,7 +283,7 @@ impl Index {
     /// is [`Index::affected`] by (exactly the inverse), in the order they
     /// were recorded.
     pub fn recalls_of(&self, identifier: &str) -> Result<Vec<Recall>, IndexError> {
-        let snap = Snapshot::new(&*self.db()?)?;
+        let snap = Snapshot::new(&self.db())?;
         let canonical = canon::identifier(identifier);
         let Some(root) = snap.id_of(&canonical)? else {
             return Ok(Vec::new());
@@ -362,7 +311,7 @@ impl Index {
     /// Bytes in use per table (stored, metadata and fragmented), by table
     /// name: for metrics and the benchmark.
     pub fn table_sizes(&self) -> Result<Vec<(String, u64)>, IndexError> {
-        let txn = self.db()?.begin_read()?;
+        let txn = self.db().begin_read()?;
         let mut out = Vec::new();
         for handle in txn.list_tables()? {
             let name = redb::TableHandle::name(&handle).to_owned();
@@ -487,7 +436,7 @@ mod tests {
             .expect("query");
         let found: Vec<[u8; 32]> = page.events.iter().map(|e| e.hash).collect();
         assert_eq!(found, vec![hash(1), hash(2), hash(3)]);
-        let snap = Snapshot::new(&t.index.db().expect("open")).expect("snapshot");
+        let snap = Snapshot::new(&t.index.db()).expect("snapshot");
         let x = snap.id_of("urn:t:x").expect("id").expect("interned");
         let in_error: Vec<bool> = snap
             .postings(x)
@@ -496,34 +445,6 @@ mod tests {
             .map(|p| p.in_error)
             .collect();
         assert_eq!(in_error, vec![false, true, true]);
-    }
-
-    /// A file that cannot be opened again after compaction leaves the
-    /// index refusing every use (not answering from an empty database)
-    /// until a later compaction opens it.
-    #[test]
-    fn an_index_that_cannot_reopen_refuses_use_until_it_can() {
-        let mut t = TestIndex::new();
-        t.events(vec![
-            observe(1, 1, &["urn:t:a"]),
-            observe(2, 2, &["urn:t:b"]),
-        ]);
-        let before = all(&t.index);
-        let path = t.dir.path().join("index.redb");
-        let aside = t.dir.path().join("aside.redb");
-        std::fs::rename(&path, &aside).expect("move the file aside");
-        std::fs::create_dir(&path).expect("a directory in its place");
-        assert!(t.index.compact().is_err());
-        let refused = t.index.query(&EventQuery {
-            limit: 10,
-            ..EventQuery::default()
-        });
-        assert!(matches!(refused, Err(IndexError::Closed)), "{refused:?}");
-        assert!(matches!(t.index.indexed_height(), Err(IndexError::Closed)));
-        std::fs::remove_dir(&path).expect("remove the directory");
-        std::fs::rename(&aside, &path).expect("put the file back");
-        assert!(t.index.compact().is_ok());
-        assert_eq!(all(&t.index), before);
     }
 
     /// Compaction gives back the pages earlier writes freed, keeps every
@@ -544,7 +465,7 @@ mod tests {
         let path = t.dir.path().join("index.redb");
         let len = || std::fs::metadata(&path).map(|m| m.len()).expect("file");
         let grown = len();
-        let reading = Snapshot::new(&t.index.db().expect("open")).expect("snapshot");
+        let reading = Snapshot::new(&t.index.db()).expect("snapshot");
         assert_eq!(t.index.compact().ok(), Some(Compaction::ReadersActive));
         drop(reading);
         assert_eq!(t.index.compact().ok(), Some(Compaction::Compacted));
@@ -744,7 +665,7 @@ mod tests {
             }
             t.block(updates);
         }
-        let txn = t.index.db().expect("open").begin_read().expect("read");
+        let txn = t.index.db().begin_read().expect("read");
         let table = txn.open_table(EVENT_JSON).expect("table");
         let stored: usize = table
             .iter()
