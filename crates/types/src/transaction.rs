@@ -434,12 +434,7 @@ impl UnsignedTransaction {
     /// Signs with `key`, which must be the sender's key.
     pub fn sign(self, key: &ed25519::PrivateKey) -> Transaction {
         let signature = key.sign(TX_NAMESPACE, &self.encode());
-        let id = self.id();
-        Transaction(Arc::new(Signed {
-            body: self,
-            signature,
-            id,
-        }))
+        Transaction::from_parts(self, signature)
     }
 }
 
@@ -575,12 +570,7 @@ impl Read for Transaction {
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
         let body = UnsignedTransaction::read(buf)?;
         let signature = Signature::read(buf)?;
-        let id = body.id();
-        Ok(Self(Arc::new(Signed {
-            body,
-            signature,
-            id,
-        })))
+        Ok(Self::from_parts(body, signature))
     }
 }
 
