@@ -1,6 +1,7 @@
 //! [`Index`]: the file, block application, and the read entry points.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use redb::{Database, ReadableDatabase, ReadableTable};
@@ -32,6 +33,12 @@ pub struct Index {
     /// Held for a whole write, before `db`, so writes and compaction
     /// always take the two in the same order.
     writer: Mutex<WriterState>,
+    /// The last height applied without a write because it and every block
+    /// since the last write added nothing (0: none). An idle chain still
+    /// finalizes empty blocks twice a second; committing each one would
+    /// sync the file for nothing and, right after a compaction, make redb
+    /// grow the file it had just shortened.
+    empty_through: AtomicU64,
 }
 
 /// What [`Index::compact`] did.
@@ -93,6 +100,7 @@ impl Index {
             writer: Mutex::new(WriterState {
                 hot: HotNames::new(),
             }),
+            empty_through: AtomicU64::new(0),
         })
     }
 
@@ -131,11 +139,20 @@ impl Index {
     /// replaces cannot be reused before the next durable one, and under load
     /// that left a quarter of the file free.
     /// Heights already applied are skipped; on error nothing is applied.
+    /// Blocks that add nothing are not written: their heights count as
+    /// indexed in memory, and after a restart they are simply fed again.
     pub fn apply_blocks<I, U>(&self, blocks: I) -> Result<(), IndexError>
     where
         I: IntoIterator<Item = (u64, U)>,
         U: AsRef<[BlockUpdate]>,
     {
+        let blocks: Vec<(u64, U)> = blocks.into_iter().collect();
+        if blocks.iter().all(|(_, updates)| updates.as_ref().is_empty()) {
+            if let Some(&(last, _)) = blocks.last() {
+                self.empty_through.fetch_max(last, Ordering::AcqRel);
+            }
+            return Ok(());
+        }
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let db = self.db();
         let txn = db.begin_write()?;
@@ -184,7 +201,9 @@ impl Index {
     pub fn indexed_height(&self) -> Result<Option<u64>, IndexError> {
         let txn = self.db().begin_read()?;
         let meta = txn.open_table(META)?;
-        Ok(meta.get(META_HEIGHT)?.map(|v| v.value()))
+        let written = meta.get(META_HEIGHT)?.map(|v| v.value());
+        let empty = Some(self.empty_through.load(Ordering::Acquire)).filter(|&h| h > 0);
+        Ok(written.max(empty))
     }
 
     /// One event by its hash.
@@ -474,6 +493,31 @@ mod tests {
         assert_eq!(before.len(), 1_200);
         t.events(vec![observe(99_999, 1, &["urn:t:c-3"])]);
         assert_eq!(all(&t.index).len(), 1_201);
+    }
+
+    /// Empty blocks count as indexed without a write, so an idle chain
+    /// leaves a compacted file as it is; after reopening they are fed again.
+    #[test]
+    fn empty_blocks_are_indexed_without_writing() {
+        let mut t = TestIndex::new();
+        t.events((0..300u64).map(|n| observe(n, n as i64, &["urn:t:e"])).collect());
+        assert_eq!(t.index.compact().ok(), Some(Compaction::Compacted));
+        let path = t.dir.path().join("index.redb");
+        let len = || std::fs::metadata(&path).map(|m| m.len()).expect("file");
+        let compacted = len();
+        for _ in 0..5 {
+            t.block(Vec::new());
+        }
+        assert_eq!(len(), compacted);
+        assert_eq!(t.index.indexed_height().ok(), Some(Some(305)));
+        drop(t.index);
+        let index = Index::open(&path).expect("reopen");
+        assert_eq!(index.indexed_height().ok(), Some(Some(300)));
+        index.apply_block(301, &[]).expect("fed again");
+        let late = BlockUpdate::Event(observe(999, 9, &["urn:t:late"]));
+        index.apply_block(306, &[late]).expect("next block");
+        assert_eq!(index.indexed_height().ok(), Some(Some(306)));
+        assert_eq!(all(&index).len(), 301);
     }
 
     #[test]
