@@ -147,10 +147,7 @@ impl Index {
         U: AsRef<[BlockUpdate]>,
     {
         let blocks: Vec<(u64, U)> = blocks.into_iter().collect();
-        if blocks.iter().all(|(_, updates)| updates.as_ref().is_empty()) {
-            if let Some(&(last, _)) = blocks.last() {
-                self.empty_through.fetch_max(last, Ordering::AcqRel);
-            }
+        if self.skipped_as_empty(&blocks) {
             return Ok(());
         }
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
@@ -174,6 +171,21 @@ impl Index {
         }
         state.hot.extend(fresh_hot);
         Ok(())
+    }
+
+    /// Counts `blocks` as indexed, in memory only, when none of them adds
+    /// anything; `true` then.
+    fn skipped_as_empty<U: AsRef<[BlockUpdate]>>(&self, blocks: &[(u64, U)]) -> bool {
+        if blocks
+            .iter()
+            .any(|(_, updates)| !updates.as_ref().is_empty())
+        {
+            return false;
+        }
+        if let Some((last, _)) = blocks.last() {
+            self.empty_through.fetch_max(*last, Ordering::AcqRel);
+        }
+        true
     }
 
     /// Moves pages freed by earlier writes out of the file and shortens it
@@ -500,7 +512,11 @@ mod tests {
     #[test]
     fn empty_blocks_are_indexed_without_writing() {
         let mut t = TestIndex::new();
-        t.events((0..300u64).map(|n| observe(n, n as i64, &["urn:t:e"])).collect());
+        t.events(
+            (0..300u64)
+                .map(|n| observe(n, n as i64, &["urn:t:e"]))
+                .collect(),
+        );
         assert_eq!(t.index.compact().ok(), Some(Compaction::Compacted));
         let path = t.dir.path().join("index.redb");
         let len = || std::fs::metadata(&path).map(|m| m.len()).expect("file");
