@@ -154,7 +154,8 @@ impl Index {
         let db = self.db();
         let txn = db.begin_write()?;
         let fresh_hot = {
-            let mut done = txn.open_table(META)?.get(META_HEIGHT)?.map(|v| v.value());
+            let stored = txn.open_table(META)?.get(META_HEIGHT)?.map(|v| v.value());
+            let mut done = stored.max(self.empty_height());
             let mut writer = BlockWriter::open(&txn, &state.hot)?;
             for (height, updates) in blocks {
                 if done.is_some_and(|done| height <= done) {
@@ -213,9 +214,13 @@ impl Index {
     pub fn indexed_height(&self) -> Result<Option<u64>, IndexError> {
         let txn = self.db().begin_read()?;
         let meta = txn.open_table(META)?;
-        let written = meta.get(META_HEIGHT)?.map(|v| v.value());
-        let empty = Some(self.empty_through.load(Ordering::Acquire)).filter(|&h| h > 0);
-        Ok(written.max(empty))
+        let stored = meta.get(META_HEIGHT)?.map(|v| v.value());
+        Ok(stored.max(self.empty_height()))
+    }
+
+    /// The last height counted as indexed without a write, if any.
+    fn empty_height(&self) -> Option<u64> {
+        Some(self.empty_through.load(Ordering::Acquire)).filter(|&h| h > 0)
     }
 
     /// One event by its hash.
@@ -526,6 +531,11 @@ mod tests {
         }
         assert_eq!(len(), compacted);
         assert_eq!(t.index.indexed_height().ok(), Some(Some(305)));
+        let stray = BlockUpdate::Event(observe(500, 5, &["urn:t:stray"]));
+        t.index
+            .apply_block(303, &[stray])
+            .expect("counted as applied");
+        assert_eq!(all(&t.index).len(), 300);
         drop(t.index);
         let index = Index::open(&path).expect("reopen");
         assert_eq!(index.indexed_height().ok(), Some(Some(300)));
