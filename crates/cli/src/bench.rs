@@ -1,7 +1,7 @@
 //! `tracechain bench`: load generators that drive a running network over
 //! its real HTTP API and measure what it finalizes.
 
-use crate::bench_limits;
+use crate::{bench_disk, bench_limits};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use commonware_cryptography::Signer;
@@ -110,6 +110,12 @@ pub struct LoadArgs {
     /// N are signed while the clock runs; the summary says how many.
     #[arg(long, default_value_t = 0)]
     presign: u64,
+    /// Sample the disk under DIR while the load runs (a 4 KiB write and a
+    /// sync every 50 ms) and report how long its syncs took: validators
+    /// sync before they vote, so a stalling disk shows as finality tails.
+    /// `capture` samples its `--demo-dir` unless this names another.
+    #[arg(long, value_name = "DIR")]
+    disk_probe: Option<PathBuf>,
 }
 
 pub fn run(command: BenchCommand) -> Result<()> {
@@ -225,6 +231,7 @@ async fn notes(load: LoadArgs) -> Result<LoadRun> {
         clients,
         fresh_keys(load.signers),
         make.clone(),
+        load.disk_probe.clone(),
     )
     .await?;
     Ok(LoadRun {
@@ -325,7 +332,16 @@ async fn capture(load: LoadArgs, demo_dir: PathBuf) -> Result<LoadRun> {
         }
         .sign(key)
     });
-    let summary = drive("capture", &load, clients, keys, make.clone()).await?;
+    let probe_dir = load.disk_probe.clone().unwrap_or(demo_dir);
+    let summary = drive(
+        "capture",
+        &load,
+        clients,
+        keys,
+        make.clone(),
+        Some(probe_dir),
+    )
+    .await?;
     Ok(LoadRun {
         summary,
         make,
@@ -393,6 +409,10 @@ struct Summary {
     throughput_tps: f64,
     latency_ms: Latency,
     first_error: Option<String>,
+    /// How long the disk under the network took to sync a small write
+    /// while the load ran (`--disk-probe`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disk_sync: Option<bench_disk::DiskSync>,
     /// This machine's limits measured after the run, and the ceiling.
     #[serde(skip_serializing_if = "Option::is_none")]
     limits: Option<bench_limits::Limits>,
@@ -429,6 +449,7 @@ async fn drive(
     clients: Vec<Client>,
     keys: Vec<PrivateKey>,
     make: MakeTx,
+    probe_dir: Option<PathBuf>,
 ) -> Result<Summary> {
     let tracker = Arc::new(Tracker {
         latencies: Mutex::new(Some(Histogram::new(3)?)),
@@ -446,7 +467,11 @@ async fn drive(
     // Signing is CPU-bound: keep this runtime's other worker free meanwhile.
     let presigned = ::tokio::task::block_in_place(|| presign(load, &keys, &make));
     let presigned_count = presigned.len() as u64;
-    let progress = ::tokio::spawn(report_progress(tracker.clone()));
+    let probe = probe_dir
+        .map(|dir| bench_disk::DiskProbe::start(&dir))
+        .transpose()?;
+    let worst_sync = probe.as_ref().map(bench_disk::DiskProbe::worst_handle);
+    let progress = ::tokio::spawn(report_progress(tracker.clone(), worst_sync));
 
     let started = Instant::now();
     let workload = Workload {
@@ -472,6 +497,7 @@ async fn drive(
     }
     watcher.abort();
     progress.abort();
+    let disk_sync = probe.map(bench_disk::DiskProbe::finish).transpose()?;
 
     let finalized = tracker.finalized.load(Ordering::Relaxed);
     let histogram = tracker.latencies.lock().ok().and_then(|h| h.clone());
@@ -495,6 +521,7 @@ async fn drive(
         throughput_tps: finalized as f64 / window,
         latency_ms: latency,
         first_error: tracker.first_error.lock().ok().and_then(|e| e.clone()),
+        disk_sync,
         limits: None,
         efficiency: None,
     })
@@ -749,12 +776,16 @@ async fn watch_blocks(client: Client, tracker: Arc<Tracker>, mut next: u64) {
     }
 }
 
-async fn report_progress(tracker: Arc<Tracker>) {
+async fn report_progress(tracker: Arc<Tracker>, worst_sync: Option<bench_disk::WorstSync>) {
     let start = Instant::now();
     loop {
         ::tokio::time::sleep(Duration::from_secs(1)).await;
+        let disk = worst_sync
+            .as_ref()
+            .map(|worst| format!(" disk sync max {:.0} ms", worst.take()))
+            .unwrap_or_default();
         eprintln!(
-            "[{:>4}s] submitted {} accepted {} rejected {} finalized {} pending {}",
+            "[{:>4}s] submitted {} accepted {} rejected {} finalized {} pending {}{disk}",
             start.elapsed().as_secs(),
             tracker.submitted.load(Ordering::Relaxed),
             tracker.accepted.load(Ordering::Relaxed),

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_catchup;
+mod bench_disk;
 mod bench_handoffs;
 mod bench_limits;
 mod bench_queries;
