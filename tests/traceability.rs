@@ -712,8 +712,14 @@ fn check_capture_bench(demo: &Demo) {
     assert_eq!(summary["lost"], 0, "{summary}");
     assert_eq!(summary["finalized"], 40, "{summary}");
     // The disk under the demo was sampled while the load ran.
-    assert!(summary["disk_sync"]["samples"].as_u64().unwrap_or(0) > 0, "{summary}");
-    assert!(summary["disk_sync"]["max_ms"].as_f64().unwrap_or(0.0) > 0.0, "{summary}");
+    assert!(
+        summary["disk_sync"]["samples"].as_u64().unwrap_or(0) > 0,
+        "{summary}"
+    );
+    assert!(
+        summary["disk_sync"]["max_ms"].as_f64().unwrap_or(0.0) > 0.0,
+        "{summary}"
+    );
 
     // Closed loop, up to 10 separately signed captures per request; the
     // first 30 signed before the clock starts, the rest while it runs (each

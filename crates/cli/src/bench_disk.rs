@@ -1,8 +1,8 @@
 //! How long the disk under the network takes to make a small write
 //! durable, sampled while a load runs. Consensus syncs its journal before
 //! a node votes, so when the disk stalls, finality stalls with it: on this
-//! machine the finality tails at 2,500/s came with stalls of 0.2–0.8 s
-//! (BENCHMARKS, finality row). Reported beside the latencies so that a
+//! machine the finality tails at 2,500/s came with stalls of 0.2–1.8 s
+//! (ADR 0029). Reported beside the latencies so that a
 //! tail can be told apart from the nodes' own work.
 
 use anyhow::{Context, Result};
