@@ -26,13 +26,28 @@ const INTERVAL: Duration = Duration::from_millis(50);
 /// A sync slower than this counts as a stall.
 const STALL: Duration = Duration::from_millis(100);
 
-/// A running probe: a thread that writes and syncs a scratch file.
+/// A running probe: a thread that writes and syncs a scratch file. It
+/// stops when finished or dropped.
 pub struct DiskProbe {
     path: PathBuf,
-    stop: Arc<AtomicBool>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<std::io::Result<Histogram<u64>>>>,
+}
+
+/// What the probe's thread and its readers share.
+struct Shared {
+    stop: AtomicBool,
+    base: Instant,
     /// The slowest sync since [`WorstSync::take`] last read it, in µs.
-    worst_us: Arc<AtomicU64>,
-    thread: JoinHandle<std::io::Result<Histogram<u64>>>,
+    worst_us: AtomicU64,
+    /// When the sync in flight started (µs after `base`, plus one), or 0.
+    in_flight_since: AtomicU64,
+}
+
+impl Shared {
+    fn micros(&self) -> u64 {
+        self.base.elapsed().as_micros() as u64
+    }
 }
 
 /// What the probe saw, in milliseconds.
@@ -56,66 +71,88 @@ impl DiskProbe {
             .truncate(true)
             .open(&path)
             .with_context(|| format!("creating the disk probe file {}", path.display()))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let worst_us = Arc::new(AtomicU64::new(0));
-        let (stopped, worst) = (stop.clone(), worst_us.clone());
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            base: Instant::now(),
+            worst_us: AtomicU64::new(0),
+            in_flight_since: AtomicU64::new(0),
+        });
+        let sampled = shared.clone();
         let thread = std::thread::Builder::new()
             .name("disk-probe".into())
-            .spawn(move || sample(file, &stopped, &worst))
+            .spawn(move || sample(file, &sampled))
             .context("starting the disk probe")?;
         Ok(Self {
             path,
-            stop,
-            worst_us,
-            thread,
+            shared,
+            thread: Some(thread),
         })
     }
 
     /// Reads the slowest sync of each second from another task.
     pub fn worst_handle(&self) -> WorstSync {
-        WorstSync(self.worst_us.clone())
+        WorstSync(self.shared.clone())
     }
 
     /// Stops sampling, removes the scratch file and summarizes.
-    pub fn finish(self) -> Result<DiskSync> {
-        self.stop.store(true, Ordering::Relaxed);
-        let histogram = self
+    pub fn finish(mut self) -> Result<DiskSync> {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        let thread = self
             .thread
+            .take()
+            .context("the disk probe already stopped")?;
+        let histogram = thread
             .join()
             .map_err(|_| anyhow::anyhow!("the disk probe thread panicked"))?
             .context("writing or syncing the disk probe file")?;
+        Ok(DiskSync::of(&histogram))
+    }
+}
+
+impl Drop for DiskProbe {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
         // Left behind, the file would only take 1 MiB; not worth failing on.
         let _ = std::fs::remove_file(&self.path);
-        Ok(DiskSync::of(&histogram))
     }
 }
 
 /// Reads and resets the probe's slowest sync from another task.
 #[derive(Clone)]
-pub struct WorstSync(Arc<AtomicU64>);
+pub struct WorstSync(Arc<Shared>);
 
 impl WorstSync {
-    /// The slowest sync since the last call, in milliseconds.
+    /// The slowest sync since the last call, in milliseconds, counting a
+    /// sync still in flight for as long as it has taken so far (a disk
+    /// that stalls longer than the reading interval would otherwise show
+    /// nothing at all).
     pub fn take(&self) -> f64 {
-        self.0.swap(0, Ordering::Relaxed) as f64 / 1000.0
+        let shared = &self.0;
+        let finished = shared.worst_us.swap(0, Ordering::Relaxed);
+        let since = shared.in_flight_since.load(Ordering::Relaxed);
+        let in_flight = match since {
+            0 => 0,
+            started => shared.micros().saturating_sub(started - 1),
+        };
+        finished.max(in_flight) as f64 / 1000.0
     }
 }
 
-fn sample(
-    mut file: File,
-    stop: &AtomicBool,
-    worst_us: &AtomicU64,
-) -> std::io::Result<Histogram<u64>> {
+fn sample(mut file: File, shared: &Shared) -> std::io::Result<Histogram<u64>> {
     let mut histogram = Histogram::new(3).map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut slot = 0;
-    while !stop.load(Ordering::Relaxed) {
+    while !shared.stop.load(Ordering::Relaxed) {
         let started = Instant::now();
+        shared
+            .in_flight_since
+            .store(shared.micros() + 1, Ordering::Relaxed);
         file.seek(SeekFrom::Start(slot * BLOCK.len() as u64))?;
         file.write_all(&BLOCK)?;
         file.sync_all()?;
+        shared.in_flight_since.store(0, Ordering::Relaxed);
         let us = started.elapsed().as_micros() as u64;
         let _ = histogram.record(us.max(1));
-        worst_us.fetch_max(us, Ordering::Relaxed);
+        shared.worst_us.fetch_max(us, Ordering::Relaxed);
         slot = (slot + 1) % SLOTS;
         std::thread::sleep(INTERVAL);
     }
@@ -153,6 +190,25 @@ mod tests {
         assert!(summary.samples >= 2, "{summary:?}");
         assert!(summary.max_ms >= summary.p50_ms && summary.p50_ms > 0.0);
         assert!(!dir.path().join(".bench-disk-probe").exists());
+    }
+
+    #[test]
+    fn the_worst_sync_counts_one_still_in_flight() {
+        let base = Instant::now()
+            .checked_sub(Duration::from_secs(2))
+            .expect("an instant 2 s back");
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(true),
+            base,
+            worst_us: AtomicU64::new(40_000),
+            in_flight_since: AtomicU64::new(0),
+        });
+        let worst = WorstSync(shared.clone());
+        assert_eq!(worst.take(), 40.0);
+        assert_eq!(worst.take(), 0.0, "reading resets it");
+        // A sync that started 1.5 s ago has not returned.
+        shared.in_flight_since.store(500_000 + 1, Ordering::Relaxed);
+        assert!(worst.take() >= 1_500.0);
     }
 
     #[test]
