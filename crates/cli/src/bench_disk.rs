@@ -50,7 +50,7 @@ impl Shared {
     }
 }
 
-/// What the probe saw, in milliseconds.
+/// What the probe saw, in milliseconds (to the microsecond).
 #[derive(Debug, serde::Serialize)]
 pub struct DiskSync {
     pub samples: u64,
@@ -142,15 +142,13 @@ fn sample(mut file: File, shared: &Shared) -> std::io::Result<Histogram<u64>> {
     let mut histogram = Histogram::new(3).map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut slot = 0;
     while !shared.stop.load(Ordering::Relaxed) {
-        let started = Instant::now();
-        shared
-            .in_flight_since
-            .store(shared.micros() + 1, Ordering::Relaxed);
+        let started = shared.micros();
+        shared.in_flight_since.store(started + 1, Ordering::Relaxed);
         file.seek(SeekFrom::Start(slot * BLOCK.len() as u64))?;
         file.write_all(&BLOCK)?;
         file.sync_all()?;
         shared.in_flight_since.store(0, Ordering::Relaxed);
-        let us = started.elapsed().as_micros() as u64;
+        let us = shared.micros().saturating_sub(started);
         let _ = histogram.record(us.max(1));
         shared.worst_us.fetch_max(us, Ordering::Relaxed);
         slot = (slot + 1) % SLOTS;
@@ -161,7 +159,9 @@ fn sample(mut file: File, shared: &Shared) -> std::io::Result<Histogram<u64>> {
 
 impl DiskSync {
     fn of(histogram: &Histogram<u64>) -> Self {
-        let ms = |us: u64| (us as f64 / 100.0).round() / 10.0;
+        // Microsecond resolution: on a RAM-backed directory a sync takes
+        // a few µs, and rounding that to 0 would read as "not measured".
+        let ms = |us: u64| us as f64 / 1000.0;
         let stall_us = STALL.as_micros() as u64;
         Self {
             samples: histogram.len(),
