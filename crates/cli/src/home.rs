@@ -67,11 +67,9 @@ pub struct NodeConfig {
 /// (BENCHMARKS.md, memory row); the state's cold reads are what a larger
 /// cache saves, so it gets the larger share.
 pub const DEFAULT_STORAGE_CACHE_MIB: usize = 192;
-/// Default page cache of the query index. Queries would stay within their
-/// targets with far less, but redb keeps a tenth of it for the pages a write
-/// transaction dirties: with less, a loaded indexer writes pages out and
-/// reads them back within each transaction (ADR 0030).
-pub const DEFAULT_INDEX_CACHE_MIB: usize = 256;
+/// Default page cache of the query index: the index's own default (why it
+/// is not smaller: ADR 0030).
+pub const DEFAULT_INDEX_CACHE_MIB: usize = tracechain_index::DEFAULT_CACHE_BYTES >> 20;
 
 /// An organisation whose encrypted documents this node can open.
 #[derive(Clone, Debug, Serialize, Deserialize)]

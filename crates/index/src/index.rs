@@ -17,8 +17,11 @@ use crate::write::{BlockWriter, HOT_NAMES_MAX, HotNames};
 
 /// Memory redb may keep of the file. Its default (1 GiB) alone would put
 /// a node past its memory budget at 1,000,000 events; what is not cached
-/// here is still in the OS page cache.
-const CACHE_BYTES: usize = 256 * 1024 * 1024;
+/// here is still in the OS page cache. Not much less: redb keeps a tenth
+/// for the pages a write transaction dirties, and with less a loaded
+/// indexer writes pages out and reads them back within each transaction
+/// (ADR 0030).
+pub const DEFAULT_CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// Blocks per write transaction when rebuilding.
 const REBUILD_CHUNK: usize = 64;
 
@@ -62,7 +65,7 @@ struct WriterState {
 impl Index {
     /// Open the index file, creating it if absent.
     pub fn open(path: impl AsRef<Path>) -> Result<Index, IndexError> {
-        Self::open_with_cache(path, CACHE_BYTES)
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
     }
 
     /// [`Index::open`] with `cache_bytes` of page cache instead of the

@@ -31,7 +31,7 @@ mod write;
 mod testkit;
 
 pub use error::IndexError;
-pub use index::{Compaction, Index};
+pub use index::{Compaction, DEFAULT_CACHE_BYTES, Index};
 pub use model::{BlockUpdate, EventMeta, IndexedEvent, Recall, Role, StoredEvent};
 pub use query::{EventPage, EventQuery, MAX_LIMIT};
 pub use trace::{Direction, EdgeKind, Trace, TraceEdge, TraceNode};
