@@ -85,36 +85,72 @@ pub(crate) fn push_pointer_token(path: &mut String, token: &str) {
     }
 }
 
-/// A JSON pointer under construction while walking the input.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Pointer(String);
+/// A JSON pointer under construction while walking the input: each step
+/// borrows its parent and its key, and the text is only written out for an
+/// error. The walk names every member of every event; building each
+/// member's pointer as a string cost an allocation and a copy apiece on
+/// inputs that are almost always valid.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pointer<'a> {
+    parent: Option<&'a Pointer<'a>>,
+    step: Step<'a>,
+}
 
-impl Pointer {
-    pub fn root() -> Self {
-        Self(String::new())
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Pointer<'a> {
+    pub fn root() -> Pointer<'static> {
+        Pointer {
+            parent: None,
+            step: Step::Root,
+        }
     }
 
-    pub fn key(&self, key: &str) -> Self {
-        let mut s = self.0.clone();
-        s.push('/');
-        push_pointer_token(&mut s, key);
-        Self(s)
+    pub fn key<'b>(&'b self, key: &'b str) -> Pointer<'b> {
+        Pointer {
+            parent: Some(self),
+            step: Step::Key(key),
+        }
     }
 
-    pub fn index(&self, i: usize) -> Self {
-        let mut s = self.0.clone();
-        s.push('/');
-        s.push_str(&i.to_string());
-        Self(s)
+    pub fn index(&self, i: usize) -> Pointer<'_> {
+        Pointer {
+            parent: Some(self),
+            step: Step::Index(i),
+        }
     }
 
-    #[cfg(test)]
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The pointer's text, e.g. `/epcisBody/eventList/0/action`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out);
+        out
+    }
+
+    fn render_into(&self, out: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.render_into(out);
+        }
+        match self.step {
+            Step::Root => {}
+            Step::Key(key) => {
+                out.push('/');
+                push_pointer_token(out, key);
+            }
+            Step::Index(i) => {
+                use std::fmt::Write;
+                let _ = write!(out, "/{i}");
+            }
+        }
     }
 
     pub fn error(&self, reason: impl Into<String>) -> EpcisError {
-        EpcisError::new(self.0.clone(), reason)
+        EpcisError::new(self.render(), reason)
     }
 }
 
@@ -124,8 +160,11 @@ mod tests {
 
     #[test]
     fn pointer_escapes_tokens() {
-        let p = Pointer::root().key("a/b").key("c~d").index(3);
-        assert_eq!(p.as_str(), "/a~1b/c~0d/3");
+        let root = Pointer::root();
+        let a = root.key("a/b");
+        let c = a.key("c~d");
+        let p = c.index(3);
+        assert_eq!(p.render(), "/a~1b/c~0d/3");
     }
 
     #[test]

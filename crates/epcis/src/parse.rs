@@ -140,7 +140,7 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
     };
     let mut schema_version = None;
     let mut creation_date = None;
-    let mut event_list: Option<(Vec<JsonValue>, Pointer)> = None;
+    let mut event_list: Option<Vec<JsonValue>> = None;
     let mut body_seen = false;
     for (key, value) in obj.members {
         let p = root.key(&key);
@@ -173,7 +173,14 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
         errors.push(root.key("epcisBody").error("missing epcisBody"));
     }
     let mut events = Vec::new();
-    if let Some((items, list_path)) = event_list {
+    if let Some(items) = event_list {
+        let body = root.key("epcisBody");
+        let query_results = body.key("queryResults");
+        let results_body = query_results.key("resultsBody");
+        let list_path = match document_type {
+            Some(DocumentType::EpcisQueryDocument) => results_body.key("eventList"),
+            _ => body.key("eventList"),
+        };
         for (i, item) in items.into_iter().enumerate() {
             let p = list_path.index(i);
             match item {
@@ -197,31 +204,32 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
     })
 }
 
-/// The event array of an `epcisBody` and its pointer.
+/// The event array of an `epcisBody` (under `queryResults.resultsBody` in
+/// a query document).
 fn body_events(
     body: JsonValue,
     document_type: Option<DocumentType>,
     path: &Pointer,
     errors: &mut Vec<EpcisError>,
-) -> Option<(Vec<JsonValue>, Pointer)> {
+) -> Option<Vec<JsonValue>> {
     let JsonValue::Object(body) = body else {
         errors.push(path.error("epcisBody must be an object"));
         return None;
     };
+    let qr_path = path.key("queryResults");
+    let rb_path = qr_path.key("resultsBody");
     let (container, container_path) = if document_type == Some(DocumentType::EpcisQueryDocument) {
-        let qr_path = path.key("queryResults");
         let Some(JsonValue::Object(results)) = body.get("queryResults") else {
             errors.push(qr_path.error("missing queryResults object"));
             return None;
         };
-        let rb_path = qr_path.key("resultsBody");
         let Some(JsonValue::Object(rb)) = results.get("resultsBody") else {
             errors.push(rb_path.error("missing resultsBody object"));
             return None;
         };
-        (rb.clone(), rb_path)
+        (rb.clone(), &rb_path)
     } else {
-        (body, path.clone())
+        (body, path)
     };
     let list_path = container_path.key("eventList");
     match container
@@ -229,7 +237,7 @@ fn body_events(
         .into_iter()
         .find(|(k, _)| k == "eventList")
     {
-        Some((_, JsonValue::Array(items))) => Some((items, list_path)),
+        Some((_, JsonValue::Array(items))) => Some(items),
         Some(_) => {
             errors.push(list_path.error("eventList must be an array"));
             None
@@ -1093,6 +1101,30 @@ mod tests {
         assert_eq!(d.document_type, DocumentType::EpcisQueryDocument);
         assert_eq!(d.events.len(), 1);
         assert_eq!(d.events[0].event_time.utc_millis(), 1_704_099_600_000);
+    }
+
+    #[test]
+    fn event_errors_point_into_the_event_list() {
+        let bad_event = object_event(r#", "undeclared:a": "1""#);
+        let query = format!(
+            r#"{{{CTX}, "type": "EPCISQueryDocument", "schemaVersion": "2.0",
+               "creationDate": "2024-01-01T00:00:00Z",
+               "epcisBody": {{"queryResults": {{"queryName": "SimpleEventQuery",
+                 "resultsBody": {{"eventList": [{bad_event}]}}}}}}}}"#
+        );
+        let e = parse_document(&query).unwrap_err();
+        assert_eq!(
+            e.first().path,
+            "/epcisBody/queryResults/resultsBody/eventList/0/undeclared:a"
+        );
+        let capture = format!(
+            r#"{{{CTX}, "type": "EPCISDocument", "schemaVersion": "2.0",
+               "creationDate": "2024-01-01T00:00:00Z",
+               "epcisBody": {{"eventList": [{}, {bad_event}]}}}}"#,
+            object_event("")
+        );
+        let e = parse_document(&capture).unwrap_err();
+        assert_eq!(e.first().path, "/epcisBody/eventList/1/undeclared:a");
     }
 
     #[test]

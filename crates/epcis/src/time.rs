@@ -121,7 +121,28 @@ pub fn format_utc_millis(ms: i64) -> String {
     let min = (in_day / 60_000) % 60;
     let s = (in_day / 1000) % 60;
     let milli = in_day % 1000;
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z");
+    }
+    // Every event hash formats its times: digits written straight out
+    // instead of through `format!`'s padding machinery.
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    write_digits(&mut out[0..4], y);
+    write_digits(&mut out[5..7], m);
+    write_digits(&mut out[8..10], d);
+    write_digits(&mut out[11..13], h);
+    write_digits(&mut out[14..16], min);
+    write_digits(&mut out[17..19], s);
+    write_digits(&mut out[20..23], milli);
+    out.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Writes `value` (non-negative, fitting) as zero-padded decimal into `out`.
+fn write_digits(out: &mut [u8], mut value: i64) {
+    for digit in out.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// An `eventTimeZoneOffset`: `+hh:mm` or `-hh:mm` between -14:00 and +14:00.
@@ -225,6 +246,19 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn utc_millis_are_formatted_as_before(ms in -100_000_000_000_000i64..400_000_000_000_000i64) {
+            let days = ms.div_euclid(86_400_000);
+            let in_day = ms.rem_euclid(86_400_000);
+            let (y, m, d) = civil_from_days(days);
+            let (h, min, s, milli) =
+                (in_day / 3_600_000, (in_day / 60_000) % 60, (in_day / 1000) % 60, in_day % 1000);
+            let reference = format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z");
+            proptest::prop_assert_eq!(format_utc_millis(ms), reference);
+        }
+    }
 
     #[test]
     fn converts_to_utc_millis() {

@@ -128,7 +128,7 @@ impl VocabularyValue {
     /// The web URI for standard terms, the value itself otherwise.
     pub fn uri(&self) -> String {
         match self {
-            Self::Standard { kind, term } => format!("{}{term}", kind.web_prefix()),
+            Self::Standard { kind, term } => [kind.web_prefix(), term].concat(),
             Self::Custom(s) => s.clone(),
         }
     }
