@@ -114,27 +114,36 @@ impl fmt::Display for Timestamp {
 
 /// `YYYY-MM-DDThh:mm:ss.sssZ` for UTC milliseconds since the epoch.
 pub fn format_utc_millis(ms: i64) -> String {
+    let parts = utc_parts(ms);
+    if !(0..=9999).contains(&parts[0]) {
+        return format_padded(parts);
+    }
+    // Every event hash formats its times: digits written straight out
+    // instead of through `format!`'s padding machinery.
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    for (value, at) in parts
+        .into_iter()
+        .zip([0..4, 5..7, 8..10, 11..13, 14..16, 17..19, 20..23])
+    {
+        write_digits(&mut out[at], value);
+    }
+    out.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Year, month, day, hour, minute, second and millisecond of `ms` (UTC).
+fn utc_parts(ms: i64) -> [i64; 7] {
     let days = ms.div_euclid(86_400_000);
     let in_day = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
     let h = in_day / 3_600_000;
     let min = (in_day / 60_000) % 60;
     let s = (in_day / 1000) % 60;
-    let milli = in_day % 1000;
-    if !(0..=9999).contains(&y) {
-        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z");
-    }
-    // Every event hash formats its times: digits written straight out
-    // instead of through `format!`'s padding machinery.
-    let mut out = *b"0000-00-00T00:00:00.000Z";
-    write_digits(&mut out[0..4], y);
-    write_digits(&mut out[5..7], m);
-    write_digits(&mut out[8..10], d);
-    write_digits(&mut out[11..13], h);
-    write_digits(&mut out[14..16], min);
-    write_digits(&mut out[17..19], s);
-    write_digits(&mut out[20..23], milli);
-    out.iter().map(|&b| char::from(b)).collect()
+    [y, m, d, h, min, s, in_day % 1000]
+}
+
+/// `utc_parts` as RFC 3339 for any year (negative or past 9999 too).
+fn format_padded([y, m, d, h, min, s, milli]: [i64; 7]) -> String {
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
 }
 
 /// Writes `value` (non-negative, fitting) as zero-padded decimal into `out`.
@@ -250,12 +259,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn utc_millis_are_formatted_as_before(ms in -100_000_000_000_000i64..400_000_000_000_000i64) {
-            let days = ms.div_euclid(86_400_000);
-            let in_day = ms.rem_euclid(86_400_000);
-            let (y, m, d) = civil_from_days(days);
-            let (h, min, s, milli) =
-                (in_day / 3_600_000, (in_day / 60_000) % 60, (in_day / 1000) % 60, in_day % 1000);
-            let reference = format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z");
+            let reference = format_padded(utc_parts(ms));
             proptest::prop_assert_eq!(format_utc_millis(ms), reference);
         }
     }
