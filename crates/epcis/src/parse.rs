@@ -138,6 +138,18 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
             None
         }
     };
+    let body_path = root.key("epcisBody");
+    let query_results_path = body_path.key("queryResults");
+    let results_body_path = query_results_path.key("resultsBody");
+    let paths = BodyPaths {
+        body: &body_path,
+        query_results: &query_results_path,
+        results_body: &results_body_path,
+        event_list: &match document_type {
+            Some(DocumentType::EpcisQueryDocument) => results_body_path.key("eventList"),
+            _ => body_path.key("eventList"),
+        },
+    };
     let mut schema_version = None;
     let mut creation_date = None;
     let mut event_list: Option<Vec<JsonValue>> = None;
@@ -156,7 +168,7 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
             }
             "epcisBody" => {
                 body_seen = true;
-                event_list = body_events(value, document_type, &p, errors);
+                event_list = body_events(value, document_type, &paths, errors);
             }
             k if is_comment(k) => {}
             k if ns.expand_key(k).is_some() => {}
@@ -174,15 +186,8 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
     }
     let mut events = Vec::new();
     if let Some(items) = event_list {
-        let body = root.key("epcisBody");
-        let query_results = body.key("queryResults");
-        let results_body = query_results.key("resultsBody");
-        let list_path = match document_type {
-            Some(DocumentType::EpcisQueryDocument) => results_body.key("eventList"),
-            _ => body.key("eventList"),
-        };
         for (i, item) in items.into_iter().enumerate() {
-            let p = list_path.index(i);
+            let p = paths.event_list.index(i);
             match item {
                 JsonValue::Object(ev) => {
                     if let Some(e) = event(ev, input, &p, &ns, context.clone(), errors) {
@@ -204,34 +209,40 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
     })
 }
 
+/// The pointers into an `epcisBody`, made once per document: the event
+/// list's errors and each event's errors name the same path.
+struct BodyPaths<'a> {
+    body: &'a Pointer<'a>,
+    query_results: &'a Pointer<'a>,
+    results_body: &'a Pointer<'a>,
+    event_list: &'a Pointer<'a>,
+}
+
 /// The event array of an `epcisBody` (under `queryResults.resultsBody` in
 /// a query document).
 fn body_events(
     body: JsonValue,
     document_type: Option<DocumentType>,
-    path: &Pointer,
+    paths: &BodyPaths,
     errors: &mut Vec<EpcisError>,
 ) -> Option<Vec<JsonValue>> {
     let JsonValue::Object(body) = body else {
-        errors.push(path.error("epcisBody must be an object"));
+        errors.push(paths.body.error("epcisBody must be an object"));
         return None;
     };
-    let qr_path = path.key("queryResults");
-    let rb_path = qr_path.key("resultsBody");
-    let (container, container_path) = if document_type == Some(DocumentType::EpcisQueryDocument) {
+    let container = if document_type == Some(DocumentType::EpcisQueryDocument) {
         let Some(JsonValue::Object(results)) = body.get("queryResults") else {
-            errors.push(qr_path.error("missing queryResults object"));
+            errors.push(paths.query_results.error("missing queryResults object"));
             return None;
         };
         let Some(JsonValue::Object(rb)) = results.get("resultsBody") else {
-            errors.push(rb_path.error("missing resultsBody object"));
+            errors.push(paths.results_body.error("missing resultsBody object"));
             return None;
         };
-        (rb.clone(), &rb_path)
+        rb.clone()
     } else {
-        (body, path)
+        body
     };
-    let list_path = container_path.key("eventList");
     match container
         .members
         .into_iter()
@@ -239,11 +250,11 @@ fn body_events(
     {
         Some((_, JsonValue::Array(items))) => Some(items),
         Some(_) => {
-            errors.push(list_path.error("eventList must be an array"));
+            errors.push(paths.event_list.error("eventList must be an array"));
             None
         }
         None => {
-            errors.push(list_path.error("missing eventList"));
+            errors.push(paths.event_list.error("missing eventList"));
             None
         }
     }
@@ -1125,6 +1136,54 @@ mod tests {
         );
         let e = parse_document(&capture).unwrap_err();
         assert_eq!(e.first().path, "/epcisBody/eventList/1/undeclared:a");
+    }
+
+    #[test]
+    fn body_errors_name_the_missing_or_wrong_part() {
+        let doc = |kind: &str, body: &str| {
+            format!(
+                r#"{{{CTX}, "type": "{kind}", "schemaVersion": "2.0",
+                   "creationDate": "2024-01-01T00:00:00Z", "epcisBody": {body}}}"#
+            )
+        };
+        let cases = [
+            ("EPCISDocument", "[]", "/epcisBody", "must be an object"),
+            (
+                "EPCISDocument",
+                "{}",
+                "/epcisBody/eventList",
+                "missing eventList",
+            ),
+            (
+                "EPCISDocument",
+                r#"{"eventList": {}}"#,
+                "/epcisBody/eventList",
+                "must be an array",
+            ),
+            (
+                "EPCISQueryDocument",
+                r#"{"eventList": []}"#,
+                "/epcisBody/queryResults",
+                "missing queryResults",
+            ),
+            (
+                "EPCISQueryDocument",
+                r#"{"queryResults": {}}"#,
+                "/epcisBody/queryResults/resultsBody",
+                "missing resultsBody",
+            ),
+            (
+                "EPCISQueryDocument",
+                r#"{"queryResults": {"resultsBody": {"eventList": 1}}}"#,
+                "/epcisBody/queryResults/resultsBody/eventList",
+                "must be an array",
+            ),
+        ];
+        for (kind, body, path, reason) in cases {
+            let e = parse_document(&doc(kind, body)).unwrap_err();
+            assert_eq!(e.first().path, path, "{kind} {body}");
+            assert!(e.first().reason.contains(reason), "{kind} {body}: {e}");
+        }
     }
 
     #[test]
