@@ -38,6 +38,15 @@ impl JsonObject {
         self.members.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// The first member named `key`, taken out of the object (as `get`
+    /// finds it) without copying it.
+    pub fn take(self, key: &str) -> Option<JsonValue> {
+        self.members
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &JsonValue)> {
         self.members.iter().map(|(k, v)| (k.as_str(), v))
     }

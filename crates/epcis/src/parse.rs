@@ -230,25 +230,22 @@ fn body_events(
         errors.push(paths.body.error("epcisBody must be an object"));
         return None;
     };
+    // Taken, not cloned: a query document's results body holds every event.
     let container = if document_type == Some(DocumentType::EpcisQueryDocument) {
-        let Some(JsonValue::Object(results)) = body.get("queryResults") else {
+        let Some(JsonValue::Object(results)) = body.take("queryResults") else {
             errors.push(paths.query_results.error("missing queryResults object"));
             return None;
         };
-        let Some(JsonValue::Object(rb)) = results.get("resultsBody") else {
+        let Some(JsonValue::Object(rb)) = results.take("resultsBody") else {
             errors.push(paths.results_body.error("missing resultsBody object"));
             return None;
         };
-        rb.clone()
+        rb
     } else {
         body
     };
-    match container
-        .members
-        .into_iter()
-        .find(|(k, _)| k == "eventList")
-    {
-        Some((_, JsonValue::Array(items))) => Some(items),
+    match container.take("eventList") {
+        Some(JsonValue::Array(items)) => Some(items),
         Some(_) => {
             errors.push(paths.event_list.error("eventList must be an array"));
             None
