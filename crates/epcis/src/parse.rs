@@ -141,14 +141,15 @@ fn document(obj: JsonObject, input: &str, errors: &mut Vec<EpcisError>) -> Optio
     let body_path = root.key("epcisBody");
     let query_results_path = body_path.key("queryResults");
     let results_body_path = query_results_path.key("resultsBody");
+    let event_list_path = match document_type {
+        Some(DocumentType::EpcisQueryDocument) => results_body_path.key("eventList"),
+        _ => body_path.key("eventList"),
+    };
     let paths = BodyPaths {
         body: &body_path,
         query_results: &query_results_path,
         results_body: &results_body_path,
-        event_list: &match document_type {
-            Some(DocumentType::EpcisQueryDocument) => results_body_path.key("eventList"),
-            _ => body_path.key("eventList"),
-        },
+        event_list: &event_list_path,
     };
     let mut schema_version = None;
     let mut creation_date = None;
